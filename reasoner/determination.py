@@ -1,0 +1,56 @@
+"""The determination of a case: per requested item, a decision with its criteria and rationale."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rdflib import URIRef
+
+from .catalog import Section
+from .decisions import OVERTURNED, CriterionResult, Fact
+
+
+@dataclass(frozen=True)
+class ItemDecision:
+    request: URIRef
+    request_id: str
+    service: URIRef
+    region: URIRef | None
+    item_label: str
+    decision: str
+    section: Section | None
+    criteria: tuple[CriterionResult, ...]
+    ur_guideline_cited: str | None
+    ur_guideline_mismatch: bool
+    flags: tuple[str, ...]
+    rationale: str
+    fact_text: dict[Fact, str]
+
+    @property
+    def medically_necessary(self) -> bool:
+        return self.decision == OVERTURNED
+
+    def unmet(self) -> list[CriterionResult]:
+        """Every criterion and branch not met, depth first."""
+        return [r for top in self.criteria for r in top.walk() if r.unmet]
+
+
+@dataclass(frozen=True)
+class Determination:
+    case_id: str
+    case_iri: URIRef
+    review_date: dt.date
+    rulebase_version: str
+    rulebase_digest: str
+    input_hash: str
+    edition: URIRef | None
+    edition_label: str
+    items: tuple[ItemDecision, ...]
+    generated_at: dt.datetime
+    source: str
+
+    @property
+    def requires_physician_review(self) -> bool:
+        """Only a physician may deny: any item not certified goes to a physician (Labor Code 4610)."""
+        return any(item.decision != OVERTURNED for item in self.items)

@@ -1,0 +1,59 @@
+"""Errors a user can act on: intake problems name the field path; rule-base problems name the file and node.
+
+Exit codes of the ``mtus`` command (fixed, documented in the README):
+0 every item certified (all overturned) or the command succeeded, 1 some item is not certified,
+2 the input could not be loaded (intake error, bad arguments), 3 the rule base is broken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_NOT_CERTIFIED = 1
+EXIT_INPUT = 2
+EXIT_RULEBASE = 3
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a case: where, what was expected, and the nearest valid values."""
+
+    path: str
+    message: str
+    suggestions: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        text = f"{self.path}: {self.message}"
+        if self.suggestions:
+            text += f" (did you mean: {', '.join(self.suggestions)}?)"
+        return text
+
+
+class MtusError(Exception):
+    """Base class of the errors this package raises on purpose."""
+
+    exit_code = EXIT_INPUT
+
+
+class IntakeError(MtusError):
+    """A case that cannot be evaluated; carries one problem per thing to fix."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, source: str, problems: list[Problem]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {len(problems)} problem(s) in the case"]
+        lines += [f"  - {p}" for p in problems]
+        super().__init__("\n".join(lines))
+
+
+class RuleBaseError(MtusError):
+    """A malformed rule file: names the file and the node to fix."""
+
+    exit_code = EXIT_RULEBASE
+
+    def __init__(self, where: str, message: str) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}")

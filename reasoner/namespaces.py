@@ -1,0 +1,36 @@
+"""The project's RDF namespaces."""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+
+MTUS = Namespace("https://w3id.org/mtus/ontology#")
+CODE = Namespace("https://w3id.org/mtus/code/")
+KB = Namespace("https://w3id.org/mtus/kb/")
+SHAPE = Namespace("https://w3id.org/mtus/shapes/")
+CASE = Namespace("https://w3id.org/mtus/case/")
+DETERMINATION = Namespace("https://w3id.org/mtus/determination/")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+
+PREFIXES: dict[str, Namespace] = {
+    "mtus": MTUS,
+    "code": CODE,
+    "kb": KB,
+    "shape": SHAPE,
+    "sh": SH,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "prov": PROV,
+}
+
+
+def local_name(iri: object) -> str:
+    """The code string of a code IRI (``code:L4-L5`` -> ``L4-L5``), else the last path segment."""
+    text = str(iri)
+    for ns in (CODE, MTUS, KB, SHAPE):
+        if text.startswith(str(ns)):
+            return text[len(str(ns)) :]
+    return text.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]

@@ -1,0 +1,70 @@
+"""Rationale: the decision text of an item, assembled from kb/ wording and the case facts.
+
+The section's recommendation summary opens it; each criterion that decided the item adds its
+sentence from kb/ (met, not met, not documented), followed by the facts involved; a conclusion
+from kb/presentation.ttl closes it. No clinical wording lives here.
+"""
+
+from __future__ import annotations
+
+from rdflib import Graph, URIRef
+
+from .catalog import Section
+from .decisions import MET, NOT_DOCUMENTED, NOT_MET, OVERTURNED, CriterionResult, Fact
+from .namespaces import MTUS
+from .texts import Texts
+
+
+def item_label(graph: Graph, request: URIRef, texts: Texts) -> str:
+    service = texts.label(graph.value(request, MTUS.service))
+    drug = graph.value(request, MTUS.drug)
+    if drug is not None:
+        service = texts("item-drug", service=service, drug=texts.label(drug))
+    region = graph.value(request, MTUS.region)
+    quantity = graph.value(request, MTUS.quantity)
+    label = service
+    if region is not None:
+        label = texts("item-region", item=label, region=texts.label(region))
+    if quantity is not None:
+        label = texts("item-quantity", item=label, quantity=texts.label(quantity))
+    return label
+
+
+def fact_texts(graph: Graph, results: tuple[CriterionResult, ...], texts: Texts) -> dict[Fact, str]:
+    out: dict[Fact, str] = {}
+    for top in results:
+        for result in top.walk():
+            for fact in result.supporting + result.contradicting:
+                out.setdefault(fact, texts.describe(graph, fact.node, fact.path))
+    return out
+
+
+def criterion_sentence(result: CriterionResult, facts: dict[Fact, str], texts: Texts) -> str:
+    crit = result.criterion
+    if not result.applicable:
+        return crit.not_applicable_text or crit.met_text
+    if result.status == MET:
+        sentence, involved = crit.met_text, result.supporting
+    elif result.status == NOT_MET:
+        sentence, involved = crit.not_met_text or crit.not_documented_text, result.contradicting
+    else:
+        sentence, involved = crit.not_documented_text or crit.not_met_text, ()
+    if result.branches and result.status != MET:
+        closest = [b for b in result.branches if b.status == NOT_DOCUMENTED] or list(result.branches)
+        sentence = texts("alternatives-closest", sentence=sentence,
+                         branches="; ".join(b.criterion.shortfall for b in closest))
+    if involved:
+        sentence = texts("with-facts", sentence=sentence, facts="; ".join(facts[f] for f in involved))
+    return sentence
+
+
+def compose(section: Section, results: tuple[CriterionResult, ...], decision: str, label: str,
+            facts: dict[Fact, str], texts: Texts) -> str:
+    parts = [texts("rationale-opening", guideline=section.citation_title, summary=section.summary)]
+    if decision == OVERTURNED:
+        parts += [criterion_sentence(r, facts, texts) for r in results if r.applicable]
+        parts.append(texts("conclusion-overturned", item=label))
+    else:
+        parts += [criterion_sentence(r, facts, texts) for r in results if r.status != MET]
+        parts.append(texts("conclusion-upheld", item=label))
+    return " ".join(p.strip() for p in parts if p.strip())

@@ -1,0 +1,178 @@
+"""The rule base: ontology, knowledge base, shapes and rules, loaded once and compiled.
+
+The files live in ``ontology/``, ``kb/`` and ``shapes/`` of a checkout, or inside the installed
+package under ``reasoner/rulebase/``. Loading parses every Turtle file (a parse error names the
+file), closes the ontology (class membership, part-of and broader codes made explicit, so that
+no OWL reasoner runs per case), compiles thresholds into the shapes and indexes the guideline
+sections and criteria of kb/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.term import Node
+
+from . import catalog, shapes
+from .errors import RuleBaseError
+from .namespaces import KB, PREFIXES
+
+_CLOSURE = """
+CONSTRUCT { ?x a ?super . ?c rdfs:subClassOf ?super . ?a mtus:partOf ?b . ?m mtus:broader ?n . }
+WHERE {
+  { ?x a ?c0 . ?c0 rdfs:subClassOf* ?super . FILTER(isIRI(?super) && isIRI(?x)) }
+  UNION { ?c rdfs:subClassOf+ ?super . FILTER(isIRI(?super)) }
+  UNION { ?a mtus:partOf+ ?b }
+  UNION { ?m mtus:broader+ ?n }
+}
+"""
+
+
+def default_root() -> Path:
+    """The folder holding ontology/, kb/ and shapes/: the installed copy, else the checkout."""
+    packaged = Path(__file__).resolve().parent / "rulebase"
+    if (packaged / "kb").is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A derivation rule of kb/rules/: a SPARQL CONSTRUCT query kept as a file."""
+
+    name: str
+    path: Path
+    query: Query
+
+
+@dataclass
+class RuleBase:
+    root: Path
+    ontology: Graph
+    kb: Graph
+    closure: Graph
+    shapes: Graph
+    intake_shapes: Graph
+    house_style_shapes: Graph
+    rules: list[Rule]
+    context: dict[str, Any]
+    catalog: catalog.Catalog
+    version: str
+    digest: str
+    source_files: dict[URIRef, str] = field(default_factory=dict)
+    parents: dict[Node, Node] = field(default_factory=dict)
+    helper_shapes: tuple[URIRef, ...] = ()
+
+    @property
+    def reference_graph(self) -> Graph:
+        """Ontology closure and kb: what every case is evaluated against."""
+        graph = Graph()
+        graph += self.closure
+        graph += self.kb
+        return graph
+
+
+def _parse_tree(folder: Path, files: dict[URIRef, str], skip: tuple[str, ...] = ()) -> Graph:
+    graph = Graph()
+    if not folder.is_dir():
+        return graph
+    for path in sorted(folder.rglob("*.ttl")):
+        rel = path.relative_to(folder)
+        if rel.parts and rel.parts[0] in skip:
+            continue
+        part = Graph()
+        try:
+            part.parse(path, format="turtle")
+        except Exception as exc:  # rdflib raises several parser exception types
+            raise RuleBaseError(str(path), f"not valid Turtle: {exc}") from None
+        for subject in set(part.subjects()):
+            if isinstance(subject, URIRef):
+                files.setdefault(subject, str(path))
+        graph += part
+    return graph
+
+
+def _digest(root: Path) -> str:
+    sha = hashlib.sha256()
+    for top in ("ontology", "kb", "shapes"):
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file():
+                sha.update(str(path.relative_to(root)).encode())
+                sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def _load_rules(folder: Path) -> list[Rule]:
+    rules = []
+    for path in sorted(folder.glob("*.rq")):
+        try:
+            query = prepareQuery(path.read_text(encoding="utf-8"), initNs=dict(PREFIXES))
+        except Exception as exc:
+            raise RuleBaseError(str(path), f"not a valid SPARQL query: {exc}") from None
+        rules.append(Rule(path.stem, path, query))
+    return rules
+
+
+def _bind(graph: Graph) -> Graph:
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns)
+    return graph
+
+
+def load(root: Path | None = None) -> RuleBase:
+    """Load and compile the rule base under ``root`` (default: the packaged or checked-out one)."""
+    root = (root or default_root()).resolve()
+    if not (root / "kb").is_dir():
+        raise RuleBaseError(str(root), "no kb/ folder here: not a rule base")
+    files: dict[URIRef, str] = {}
+    ontology = _bind(_parse_tree(root / "ontology", files))
+    kb = _bind(_parse_tree(root / "kb", files))
+    guideline_shapes = _bind(_parse_tree(root / "shapes", files, skip=("intake", "house-style")))
+    intake_shapes = _bind(_parse_tree(root / "shapes" / "intake", files))
+    house_style = _bind(_parse_tree(root / "shapes" / "house-style", files))
+    closure = _bind(Graph())
+    closure += ontology
+    closure += ontology.query(_CLOSURE, initNs=dict(PREFIXES)).graph or Graph()
+    context_path = root / "ontology" / "case-context.jsonld"
+    context = json.loads(context_path.read_text(encoding="utf-8"))
+    version = kb.value(KB.rulebase, OWL.versionInfo)
+    if version is None:
+        raise RuleBaseError(str(root / "kb"), "kb:rulebase has no owl:versionInfo")
+    compiled = shapes.compile_shapes(guideline_shapes, kb)
+    cat = catalog.build(kb, compiled, files)
+    return RuleBase(
+        root=root,
+        ontology=ontology,
+        kb=kb,
+        closure=closure,
+        shapes=compiled,
+        intake_shapes=intake_shapes,
+        house_style_shapes=house_style,
+        rules=_load_rules(root / "kb" / "rules"),
+        context=context,
+        catalog=cat,
+        version=str(version),
+        digest=_digest(root),
+        source_files=files,
+        parents=shapes.parent_shapes(compiled),
+        helper_shapes=shapes.helper_shapes(compiled),
+    )
+
+
+@lru_cache(maxsize=4)
+def _cached(root: Path) -> RuleBase:
+    return load(root)
+
+
+def get(root: Path | None = None) -> RuleBase:
+    """The rule base, loaded once per process and root."""
+    return _cached((root or default_root()).resolve())

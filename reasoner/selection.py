@@ -1,0 +1,61 @@
+"""Selection: for each requested item, the guideline section in force on the review date that
+addresses its service and region, at the earliest step of the evidence search sequence.
+
+An item that no encoded section addresses gets none: it is decided ``not_addressed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Graph, URIRef
+
+from .catalog import Section
+from .namespaces import PREFIXES
+from .rulebase import RuleBase
+
+_SECTIONS = """
+SELECT DISTINCT ?section ?order WHERE {
+  ?request mtus:service ?service ; mtus:ofCase/mtus:reviewDate ?review .
+  OPTIONAL { ?request mtus:region ?stated }
+  BIND(COALESCE(?stated, code:whole_body) AS ?region)
+  ?section a mtus:GuidelineSection ;
+           mtus:addressesService ?addressed ; mtus:addressesRegion ?addressedRegion ;
+           mtus:effectiveFrom ?from ; mtus:searchStep/mtus:stepOrder ?order .
+  ?service mtus:broader* ?addressed .
+  ?region mtus:partOf* ?addressedRegion .
+  OPTIONAL { ?section mtus:effectiveUntil ?until }
+  FILTER(?from <= ?review && (!BOUND(?until) || ?review <= ?until))
+}
+ORDER BY ?order ?section
+"""
+
+_EDITION = """
+SELECT ?edition WHERE {
+  ?case mtus:reviewDate ?review .
+  ?edition a mtus:Edition ; mtus:effectiveFrom ?from .
+  OPTIONAL { ?edition mtus:effectiveUntil ?until }
+  FILTER(?from <= ?review && (!BOUND(?until) || ?review <= ?until))
+}
+"""
+
+
+@dataclass(frozen=True)
+class Selection:
+    section: Section | None
+    alternatives: tuple[Section, ...]
+
+
+def select(working: Graph, request: URIRef, rulebase: RuleBase) -> Selection:
+    rows = working.query(_SECTIONS, initNs=dict(PREFIXES), initBindings={"request": request})
+    found = [rulebase.catalog.sections[row[0]] for row in rows  # type: ignore[index]
+             if row[0] in rulebase.catalog.sections]  # type: ignore[index]
+    if not found:
+        return Selection(None, ())
+    return Selection(found[0], tuple(found[1:]))
+
+
+def edition(working: Graph, case: URIRef) -> URIRef | None:
+    rows = list(working.query(_EDITION, initNs=dict(PREFIXES), initBindings={"case": case}))
+    value = rows[0][0] if rows else None  # type: ignore[index]
+    return value if isinstance(value, URIRef) else None

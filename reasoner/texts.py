@@ -1,0 +1,60 @@
+"""The words a reader sees that are not tied to one criterion (letter headings, conclusions,
+fact phrasing) live in kb/presentation.ttl as ``kb:text-<key>`` nodes; this module looks them up
+and fills their named placeholders."""
+
+from __future__ import annotations
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
+from rdflib.term import Node
+
+from .errors import RuleBaseError
+from .namespaces import KB, MTUS, local_name
+
+
+class Texts:
+    def __init__(self, kb: Graph, labels: Graph) -> None:
+        self._kb = kb
+        self._labels = labels
+
+    def __call__(self, key: str, **fields: object) -> str:
+        value = self._kb.value(KB[f"text-{key}"], RDF.value)
+        if value is None:
+            raise RuleBaseError("kb/presentation.ttl", f"no text kb:text-{key}")
+        try:
+            return str(value).format(**fields)
+        except (KeyError, IndexError) as exc:
+            raise RuleBaseError("kb/presentation.ttl", f"kb:text-{key} uses an unknown placeholder {exc}") from None
+
+    def label(self, node: Node | None) -> str:
+        """The rdfs:label of a term, else its code string; a literal as written."""
+        if node is None:
+            return ""
+        if isinstance(node, Literal):
+            value = node.toPython()
+            if isinstance(value, float):
+                return f"{value:.1f}".rstrip("0").rstrip(".")
+            return str(node)
+        label = self._labels.value(node, RDFS.label)
+        return str(label) if label is not None else local_name(node)
+
+    def describe(self, graph: Graph, node: Node | None, path: Node | None) -> str:
+        """A case fact in a reader's words, from the labels of its codes."""
+        if isinstance(node, URIRef) and (node, RDF.type, MTUS.Finding) in graph:
+            region = graph.value(node, MTUS.region)
+            key = "fact-finding-absent" if (node, MTUS.present, Literal(False)) in graph else "fact-finding"
+            return self(key, source=self.label(graph.value(node, MTUS.source)) or self("unknown-source"),
+                        code=self.label(graph.value(node, MTUS.code)),
+                        where=self("fact-region", region=self.label(region)) if region else "")
+        if isinstance(node, URIRef) and (node, RDF.type, MTUS.Treatment) in graph:
+            what = graph.value(node, MTUS.service) or graph.value(node, MTUS.drug)
+            region = graph.value(node, MTUS.region)
+            status = graph.value(node, MTUS.status)
+            return self("fact-treatment", what=self.label(what),
+                        where=self("fact-region", region=self.label(region)) if region else "",
+                        status=self.label(status) if status else self("unknown-status"))
+        if isinstance(node, URIRef) and (node, RDF.type, MTUS.Study) in graph:
+            return self("fact-study", kind=self.label(graph.value(node, MTUS.kind)),
+                        region=self.label(graph.value(node, MTUS.region)),
+                        date=self.label(graph.value(node, MTUS.date)))
+        return self("fact-value", property=self.label(path), value=self.label(node))

@@ -1,0 +1,46 @@
+"""Validation: pySHACL checks one requested item against the shapes of its section.
+
+Only the selected section's shapes are used, with the item as the only focus node; the
+report is read into plain data (which shapes were violated, and by which values).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pyshacl
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Node
+
+from .catalog import Section
+from .namespaces import SH
+from .rulebase import RuleBase
+
+
+@dataclass
+class ShapeOutcome:
+    """For each node shape of the section that was violated, the results' (path, value) pairs."""
+
+    violated: dict[Node, list[tuple[Node | None, Node | None]]] = field(default_factory=dict)
+    report: Graph | None = None
+
+
+def validate_item(working: Graph, request: URIRef, section: Section, rulebase: RuleBase) -> ShapeOutcome:
+    conforms, report, _ = pyshacl.validate(
+        working,
+        shacl_graph=rulebase.shapes,
+        focus_nodes=[request],
+        use_shapes=section.shape_iris() + list(rulebase.helper_shapes),
+        allow_infos=True,
+    )
+    outcome = ShapeOutcome(report=report)
+    parents = rulebase.parents
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        source = report.value(result, SH.sourceShape)
+        node_shape = parents.get(source) if source is not None else None
+        if node_shape is None:
+            continue
+        pair = (report.value(result, SH.resultPath), report.value(result, SH.value))
+        outcome.violated.setdefault(node_shape, []).append(pair)
+    return outcome

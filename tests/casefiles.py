@@ -1,0 +1,79 @@
+"""Case files as tests: every YAML/JSON file under tests/cases/ is a case in the case format
+whose ``expected`` block states, per request id, the decision and optionally the guideline
+(a substring of the applied citation), ``unmet`` (phrases that must be among the reported
+shortfalls), ``flags``, ``criteria`` (criterion id -> met | not_met | not_documented) and
+``why`` (the sentence the case shows)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reasoner.intake import _CaseLoader
+
+CASES = Path(__file__).parent / "cases"
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def expected(self) -> dict[str, Any]:
+        return {str(k): v for k, v in (self.data.get("expected") or {}).items()}
+
+    @property
+    def name(self) -> str:
+        return str(self.path.relative_to(CASES).with_suffix(""))
+
+
+def load(path: Path) -> CaseFile:
+    return CaseFile(path, yaml.load(path.read_text(encoding="utf-8"), Loader=_CaseLoader))
+
+
+def all_cases() -> list[CaseFile]:
+    return [load(p) for p in sorted(CASES.rglob("*.yaml")) + sorted(CASES.rglob("*.json"))]
+
+
+def check(case: CaseFile, determination: Any) -> list[str]:
+    """Differences between expected and actual, one line each; empty when they agree."""
+    problems: list[str] = []
+    items = {item.request_id: item for item in determination.items}
+    for request_id, exp in case.expected.items():
+        item = items.get(request_id)
+        if item is None:
+            problems.append(f"request {request_id}: not in the determination")
+            continue
+        if item.decision != exp.get("decision"):
+            problems.append(f"request {request_id}: decision {item.decision}, expected {exp.get('decision')}")
+        guideline = exp.get("guideline")
+        citation = item.section.citation() if item.section else ""
+        if guideline and not _guideline_matches(guideline, item):
+            problems.append(f"request {request_id}: guideline {citation!r}, expected {guideline!r}")
+        shortfalls = {r.criterion.shortfall for r in item.unmet()}
+        for phrase in exp.get("unmet") or []:
+            if phrase not in shortfalls:
+                problems.append(f"request {request_id}: {phrase!r} not among unmet {sorted(shortfalls)}")
+        for flag in exp.get("flags") or []:
+            if flag not in item.flags:
+                problems.append(f"request {request_id}: flag {flag!r} not raised (flags: {list(item.flags)})")
+        if "flags" in exp and not exp.get("flags") and item.flags:
+            problems.append(f"request {request_id}: unexpected flags {list(item.flags)}")
+        statuses = {r.criterion.iri.split("/")[-1]: r.status for top in item.criteria for r in top.walk()}
+        for crit, status in (exp.get("criteria") or {}).items():
+            if statuses.get(crit) != status:
+                problems.append(f"request {request_id}: criterion {crit} is {statuses.get(crit)}, expected {status}")
+    return problems
+
+
+def _guideline_matches(expected: str, item: Any) -> bool:
+    """The expected guideline names the applied document and its pages."""
+    section = item.section
+    text = expected.lower()
+    title_ok = section.citation_title.lower() in text or section.document_title.lower() in text
+    pages_ok = not section.pages or section.pages.split("-")[0] in text
+    return title_ok and pages_ok
