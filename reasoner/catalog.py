@@ -15,7 +15,7 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from .errors import RuleBaseError
-from .namespaces import DCTERMS, MTUS
+from .namespaces import DCTERMS, MTUS, qname
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _require(graph: Graph, node: Node, prop: URIRef, files: dict[URIRef, str]) -
     value = graph.value(node, prop)
     if value is None:
         where = files.get(node, "kb/") if isinstance(node, URIRef) else "kb/"
-        raise RuleBaseError(f"{where}: {node}", f"missing {prop.n3()}")
+        raise RuleBaseError(f"{where}: {qname(node)}", f"missing {qname(prop)}")
     return str(value)
 
 
@@ -124,9 +124,9 @@ def _criterion(kb: Graph, shapes: Graph, node: URIRef, section_pages: str,
             by_role.setdefault(MTUS.Evidence, []).append(shape)
     kind = kb.value(node, MTUS.criterionKind)
     if not isinstance(kind, URIRef):
-        raise RuleBaseError(f"{files.get(node, 'kb/')}: {node}", "criterion has no mtus:criterionKind")
+        raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}", "criterion has no mtus:criterionKind")
     if kind != MTUS.Alternatives and not by_role:
-        raise RuleBaseError(f"{files.get(node, 'kb/')}: {node}", "criterion has no shape in shapes/")
+        raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}", "criterion has no shape in shapes/")
     return Criterion(
         iri=node,
         order=_text(kb, node, MTUS.order),
@@ -162,7 +162,7 @@ def build(kb: Graph, shapes: Graph, files: dict[URIRef, str]) -> Catalog:
             continue
         document = kb.value(node, MTUS.document)
         if not isinstance(document, URIRef):
-            raise RuleBaseError(f"{files.get(node, 'kb/')}: {node}", "section has no mtus:document")
+            raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}", "section has no mtus:document")
         pages = _text(kb, node, MTUS.pages)
         crit_nodes = sorted(kb.objects(node, MTUS.criterion),
                             key=lambda c: float(str(kb.value(c, MTUS.order) or 0)))
@@ -170,7 +170,7 @@ def build(kb: Graph, shapes: Graph, files: dict[URIRef, str]) -> Catalog:
                       if isinstance(c, URIRef))
         start = _date(kb.value(node, MTUS.effectiveFrom))
         if start is None:
-            raise RuleBaseError(f"{files.get(node, 'kb/')}: {node}", "section has no mtus:effectiveFrom date")
+            raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}", "section has no mtus:effectiveFrom date")
         section = Section(
             iri=node,
             label=_require(kb, node, RDFS.label, files),

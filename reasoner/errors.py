@@ -1,8 +1,8 @@
 """Errors a user can act on: intake problems name the field path; rule-base problems name the file and node.
 
 Exit codes of the ``mtus`` command (fixed, documented in the README):
-0 every item certified (all overturned) or the command succeeded, 1 some item is not certified,
-2 the input could not be loaded (intake error, bad arguments), 3 the rule base is broken.
+0 success (for ``evaluate``: every case was evaluated, whatever the decisions), 1 ``lint`` found
+problems, 2 the input could not be loaded (intake error, bad arguments), 3 the rule base is broken.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 EXIT_OK = 0
-EXIT_NOT_CERTIFIED = 1
+EXIT_LINT = 1
 EXIT_INPUT = 2
 EXIT_RULEBASE = 3
 

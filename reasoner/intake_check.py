@@ -91,9 +91,9 @@ def _problem(case: CaseInput, rulebase: RuleBase, report: Graph, result: Node, k
         suggestions = _nearest(local_name(value), _class_members(rulebase, cls))
         message = f"unknown code {local_name(value)!r}: {message}"
     elif component == SH.ClosedConstraintComponent and isinstance(prop, URIRef):
-        allowed = [keys.get(str(p), local_name(p)) for p in rulebase.intake_shapes.objects(
-            None, SH.path) if any(rulebase.intake_shapes.triples((ps, SH.path, p)) for ps in
-                                  rulebase.intake_shapes.objects(shape, SH.property))]
+        allowed = [keys.get(str(p), local_name(p))
+                   for ps in rulebase.intake_shapes.objects(shape, SH.property)
+                   for p in rulebase.intake_shapes.objects(ps, SH.path)]
         suggestions = _nearest(key, sorted(set(allowed)))
         message = f"unknown field {key!r}: {message}"
     elif isinstance(value, Literal) and component == SH.DatatypeConstraintComponent:
@@ -103,9 +103,12 @@ def _problem(case: CaseInput, rulebase: RuleBase, report: Graph, result: Node, k
 
 def validate(case: CaseInput, rulebase: RuleBase) -> list[Problem]:
     """Validate a case graph against the intake shapes; one problem per result."""
+    from .intake import add_day_numbers
+
     data = Graph()
     data += rulebase.closure
     data += case.graph
+    add_day_numbers(data, rulebase)
     conforms, report, _ = pyshacl.validate(data, shacl_graph=rulebase.intake_shapes, advanced=True)
     if conforms:
         return []

@@ -34,3 +34,12 @@ def local_name(iri: object) -> str:
         if text.startswith(str(ns)):
             return text[len(str(ns)) :]
     return text.rstrip("/").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def qname(iri: object) -> str:
+    """``kb:cpmtg-2009-tpi-7`` for a term of a project namespace, else the IRI in angle brackets."""
+    text = str(iri)
+    for prefix, ns in PREFIXES.items():
+        if text.startswith(str(ns)):
+            return f"{prefix}:{text[len(str(ns)):]}"
+    return f"<{text}>"

@@ -1,5 +1,7 @@
 """Selection: for each requested item, the guideline section in force on the review date that
-addresses its service and region, at the earliest step of the evidence search sequence.
+addresses its service and region (and, for a medication, its drug or drug class), at the earliest
+step of the evidence search sequence; among several, the one with the highest
+mtus:selectionPriority (a specific drug's section before its class's).
 
 An item that no encoded section addresses gets none: it is decided ``not_addressed``.
 """
@@ -15,7 +17,7 @@ from .namespaces import PREFIXES
 from .rulebase import RuleBase
 
 _SECTIONS = """
-SELECT DISTINCT ?section ?order WHERE {
+SELECT DISTINCT ?section ?order ?priority WHERE {
   ?request mtus:service ?service ; mtus:ofCase/mtus:reviewDate ?review .
   OPTIONAL { ?request mtus:region ?stated }
   BIND(COALESCE(?stated, code:whole_body) AS ?region)
@@ -26,8 +28,14 @@ SELECT DISTINCT ?section ?order WHERE {
   ?region mtus:partOf* ?addressedRegion .
   OPTIONAL { ?section mtus:effectiveUntil ?until }
   FILTER(?from <= ?review && (!BOUND(?until) || ?review <= ?until))
+  FILTER(NOT EXISTS { ?section mtus:addressesDrugClass ?anyClass }
+         || EXISTS { ?section mtus:addressesDrugClass ?class . ?request mtus:drug/rdf:type ?class })
+  FILTER(NOT EXISTS { ?section mtus:addressesDrug ?anyDrug }
+         || EXISTS { ?section mtus:addressesDrug ?drug . ?request mtus:drug ?drug })
+  OPTIONAL { ?section mtus:selectionPriority ?stated }
+  BIND(COALESCE(?stated, 0) AS ?priority)
 }
-ORDER BY ?order ?section
+ORDER BY ?order DESC(?priority) ?section
 """
 
 _EDITION = """

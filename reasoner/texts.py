@@ -4,6 +4,8 @@ and fills their named placeholders."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
@@ -32,10 +34,10 @@ class Texts:
             return ""
         if isinstance(node, Literal):
             value = node.toPython()
-            if isinstance(value, float):
+            if isinstance(value, (float, Decimal)):
                 return f"{value:.1f}".rstrip("0").rstrip(".")
             return str(node)
-        label = self._labels.value(node, RDFS.label)
+        label = self._labels.value(node, RDFS.label) or self._kb.value(node, RDFS.label)
         return str(label) if label is not None else local_name(node)
 
     def describe(self, graph: Graph, node: Node | None, path: Node | None) -> str:

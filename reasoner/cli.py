@@ -1,0 +1,96 @@
+"""The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]`` and ``mtus lint``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from . import api, exports, letters, rulebase
+from .determination import Determination
+from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
+from .texts import Texts
+
+FORMATS = ("letter", "markdown", "json", "turtle")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mtus", description="California MTUS guideline reasoner.")
+    parser.add_argument("--rules", type=Path, default=None,
+                        help="rule-base folder holding ontology/, kb/, shapes/ (default: the bundled one)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ev = sub.add_parser("evaluate", help="decide every requested item of one or more cases")
+    ev.add_argument("cases", nargs="+", type=Path, help="case files (.yaml, .yml, .json, .jsonld, .ttl)")
+    ev.add_argument("--format", choices=FORMATS, default="letter")
+    ev.add_argument("--output", type=Path, help="write here instead of standard output (only if every case is valid)")
+    lint = sub.add_parser("lint", help="check the rule base: SHACL-SHACL, house style, HermiT, test-case coverage")
+    lint.add_argument("--no-hermit", action="store_true", help="skip the HermiT consistency check (needs Java)")
+    lint.add_argument("--cases", type=Path, default=None,
+                      help="test-case folder for the coverage check (default: tests/cases of the rule base)")
+    return parser
+
+
+def _render(dets: list[Determination], fmt: str, texts: Texts) -> str:
+    if fmt == "json":
+        return exports.to_json(dets, texts)
+    if fmt == "turtle":
+        return exports.to_turtle(dets)
+    return letters.render(dets, texts, md=fmt == "markdown")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write the whole output or nothing: a temporary file in the same folder, then a rename."""
+    folder = path.resolve().parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    rb = rulebase.get(args.rules)
+    dets: list[Determination] = []
+    failed: list[IntakeError] = []
+    for case in args.cases:
+        try:
+            dets.append(api.evaluate(case, rb))
+        except IntakeError as exc:
+            failed.append(exc)
+    if failed:
+        for exc in failed:
+            print(f"mtus: {exc}", file=sys.stderr)
+        if args.output:
+            print(f"mtus: nothing written to {args.output}", file=sys.stderr)
+        return EXIT_INPUT
+    text = _render(dets, args.format, Texts(rb.kb, rb.closure))
+    if args.output:
+        if not args.output.resolve().parent.is_dir():
+            print(f"mtus: cannot write {args.output}: no such folder", file=sys.stderr)
+            return EXIT_INPUT
+        _write_atomically(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "evaluate":
+            return _evaluate(args)
+        from . import lint
+
+        return lint.run(rulebase.get(args.rules), hermit_check=not args.no_hermit, cases=args.cases)
+    except MtusError as exc:
+        print(f"mtus: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

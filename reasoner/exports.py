@@ -1,0 +1,143 @@
+"""Determinations as JSON (the output sketch of case-format.md) and as RDF (Turtle), with
+provenance: when, which rule-base version and edition, and the SHA-256 of the input case."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, XSD
+
+from .decisions import CriterionResult
+from .determination import Determination, ItemDecision
+from .namespaces import CODE, DETERMINATION, MTUS, PREFIXES, PROV, local_name
+from .texts import Texts
+
+
+def _criterion_json(result: CriterionResult, item: ItemDecision) -> dict[str, Any]:
+    crit = result.criterion
+    data: dict[str, Any] = {
+        "id": local_name(crit.iri),
+        "order": crit.order,
+        "kind": local_name(crit.kind),
+        "text": crit.statement,
+        "status": result.status,
+        "applicable": result.applicable,
+        "confirmed": crit.confirmed,
+        "pages": crit.pages,
+        "evidence": [item.fact_text[f] for f in result.supporting + result.contradicting],
+    }
+    if result.status != "met":
+        data["shortfall"] = crit.shortfall
+        data["documentation_needed"] = crit.documentation_needed
+    if result.branches:
+        data["branches"] = [_criterion_json(b, item) for b in result.branches]
+    return data
+
+
+def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
+    section = item.section
+    data: dict[str, Any] = {
+        "request": item.request_id,
+        "service": local_name(item.service),
+        "region": local_name(item.region) if item.region is not None else None,
+        "decision": item.decision,
+        "medically_necessary": item.medically_necessary,
+        "guideline": None,
+        "ur_guideline_cited": item.ur_guideline_cited,
+        "ur_guideline_mismatch": item.ur_guideline_mismatch,
+        "criteria": [_criterion_json(r, item) for r in item.criteria],
+        "unmet": [r.criterion.shortfall for r in item.unmet()],
+        "documentation_needed": [r.criterion.documentation_needed for r in item.unmet()
+                                 if r.criterion.documentation_needed and not r.branches],
+        "flags": list(item.flags),
+        "rationale": item.rationale,
+    }
+    if section is not None:
+        data["guideline"] = {
+            "id": local_name(section.iri),
+            "document": section.document_title,
+            "citation": section.citation(),
+            "section": section.label,
+            "pages": section.pages,
+            "effective_from": section.effective_from.isoformat(),
+            "effective_until": section.effective_until.isoformat() if section.effective_until else None,
+            "search_step": section.search_step.label,
+        }
+    return data
+
+
+def to_json_data(det: Determination, texts: Texts) -> dict[str, Any]:
+    return {
+        "case": det.case_id,
+        "review_date": det.review_date.isoformat(),
+        "rulebase_version": det.rulebase_version,
+        "rulebase_digest": det.rulebase_digest,
+        "edition": {"id": local_name(det.edition), "label": det.edition_label} if det.edition else None,
+        "input_sha256": det.input_hash,
+        "generated_at": det.generated_at.isoformat(),
+        "items": [_item_json(i, texts) for i in det.items],
+        "requires_physician_review": det.requires_physician_review,
+        "notice": texts("letter-physician-notice"),
+    }
+
+
+def to_json(dets: list[Determination], texts: Texts) -> str:
+    data: Any = [to_json_data(d, texts) for d in dets]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _result_node(graph: Graph, parent: URIRef, result: CriterionResult, item: ItemDecision) -> URIRef:
+    node = URIRef(f"{parent}/criterion/{local_name(result.criterion.iri)}")
+    graph.add((node, RDF.type, MTUS.CriterionResult))
+    graph.add((node, MTUS.criterion, result.criterion.iri))
+    graph.add((node, MTUS.criterionStatus, CODE[result.status]))
+    graph.add((node, MTUS.applicable, Literal(result.applicable)))
+    for fact in result.supporting + result.contradicting:
+        graph.add((node, MTUS.evidence, fact.node if isinstance(fact.node, URIRef) else Literal(item.fact_text[fact])))
+    for branch in result.branches:
+        graph.add((node, MTUS.branch, _result_node(graph, node, branch, item)))
+    return node
+
+
+def to_graph(det: Determination) -> Graph:
+    graph = Graph()
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns)
+    root = URIRef(f"{DETERMINATION}{local_name(det.case_iri)}/{det.input_hash[:16]}")
+    graph.add((root, RDF.type, MTUS.Determination))
+    graph.add((root, RDFS.label, Literal(f"Determination for case {det.case_id}")))
+    graph.add((root, PROV.wasDerivedFrom, det.case_iri))
+    graph.add((root, PROV.generatedAtTime, Literal(det.generated_at.isoformat(), datatype=XSD.dateTime)))
+    graph.add((root, MTUS.rulebaseVersion, Literal(det.rulebase_version)))
+    graph.add((root, MTUS.inputHash, Literal(det.input_hash)))
+    graph.add((root, MTUS.requiresPhysicianReview, Literal(det.requires_physician_review)))
+    if det.edition is not None:
+        graph.add((root, MTUS.edition, det.edition))
+    activity = BNode()
+    graph.add((root, PROV.wasGeneratedBy, activity))
+    graph.add((activity, RDF.type, PROV.Activity))
+    graph.add((activity, PROV.used, URIRef(f"https://w3id.org/mtus/kb/rulebase/{det.rulebase_version}")))
+    for item in det.items:
+        node = URIRef(f"{root}/item/{item.request_id}")
+        graph.add((root, MTUS.itemDecision, node))
+        graph.add((node, RDF.type, MTUS.ItemDecision))
+        graph.add((node, MTUS.aboutRequest, item.request))
+        graph.add((node, MTUS.decision, CODE[item.decision]))
+        graph.add((node, MTUS.urGuidelineMismatch, Literal(item.ur_guideline_mismatch)))
+        graph.add((node, MTUS.rationale, Literal(item.rationale)))
+        if item.section is not None:
+            graph.add((node, MTUS.appliedSection, item.section.iri))
+        for result in item.criteria:
+            graph.add((node, MTUS.criterionResult, _result_node(graph, node, result, item)))
+    return graph
+
+
+def to_turtle(dets: list[Determination]) -> str:
+    graph = Graph()
+    for det in dets:
+        graph += to_graph(det)
+    for prefix, ns in PREFIXES.items():
+        graph.bind(prefix, ns)
+    return graph.serialize(format="turtle")

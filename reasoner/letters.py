@@ -1,0 +1,64 @@
+"""The determination letter (plain text, or Markdown), laid out like an IMR Final Determination:
+per item the decision, the claims administrator's guideline and the applied one, the rationale,
+then the criteria and the documentation a provider would need. All words come from kb/."""
+
+from __future__ import annotations
+
+from .decisions import CriterionResult
+from .determination import Determination, ItemDecision
+from .texts import Texts
+
+
+def _status(result: CriterionResult, texts: Texts) -> str:
+    return texts("status-not-applicable") if not result.applicable else texts(f"status-{result.status}")
+
+
+def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
+    heading = texts("letter-item", item=item.item_label.upper(), decision=texts(f"decision-{item.decision}"))
+    lines = [f"### {heading}" if md else heading, ""]
+    cited = item.ur_guideline_cited
+    lines.append(texts("letter-ur-guideline", cited=cited) if cited else texts("letter-ur-guideline-missing"))
+    if item.section is not None:
+        lines.append(texts("letter-applied-guideline", citation=item.section.citation()))
+        lines.append(texts("letter-search-step", step=item.section.search_step.label))
+    else:
+        lines.append(texts("letter-no-guideline"))
+    for flag in item.flags:
+        lines.append(texts("letter-flag", flag=flag))
+    lines += ["", texts("letter-rationale", rationale=item.rationale)]
+    if item.criteria:
+        lines += ["", texts("letter-criteria-heading")]
+        for result in item.criteria:
+            crit = result.criterion
+            confirmation = texts("confirmed") if crit.confirmed else texts("unconfirmed")
+            lines.append(texts("letter-criterion", status=_status(result, texts), order=crit.order,
+                               statement=crit.statement, citation=f"p.{crit.pages}" if crit.pages else
+                               item.section.label if item.section else "", confirmation=confirmation))
+            for branch in result.branches:
+                lines.append(texts("letter-branch", status=_status(branch, texts),
+                                   statement=branch.criterion.statement))
+    needed = [r.criterion.documentation_needed for r in item.unmet()
+              if r.criterion.documentation_needed and not r.branches]
+    if needed:
+        lines += ["", texts("letter-documentation-heading")]
+        lines += [texts("letter-documentation", text=t) for t in dict.fromkeys(needed)]
+    return lines + [""]
+
+
+def render(dets: list[Determination], texts: Texts, md: bool = False) -> str:
+    out: list[str] = []
+    for det in dets:
+        title = texts("letter-title")
+        out += [f"# {title}" if md else title, ""]
+        out.append(texts("letter-case", case=det.case_id, review_date=det.review_date.isoformat(),
+                         edition=det.edition_label or "-"))
+        out.append(texts("letter-provenance", version=det.rulebase_version, digest=det.rulebase_digest[:12],
+                         input_hash=det.input_hash[:16]))
+        out.append("")
+        heading = texts("letter-issues-heading")
+        out += [f"## {heading}" if md else heading, "", texts("letter-issues-intro"), ""]
+        for item in det.items:
+            out += _item_lines(item, texts, md)
+        notice = texts("letter-physician-notice") if det.requires_physician_review else texts("letter-all-certified")
+        out += [f"_{notice}_" if md else notice, ""]
+    return "\n".join(out)

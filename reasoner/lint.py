@@ -1,0 +1,117 @@
+"""``mtus lint``: the rule-base checks a guideline author runs before committing.
+
+Shapes against SHACL-SHACL; house style (shapes/house-style/) over ontology, kb and shapes;
+a criterion without shapes or a section without criteria; test-case coverage (every criterion
+met in one case and failed in another); ontology consistency with HermiT (owlready2, Java).
+Each finding names the file and the node. A check with nothing to check fails.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import pyshacl
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL, RDF
+
+from . import coverage
+from .errors import EXIT_LINT, EXIT_OK
+from .namespaces import SH
+from .rulebase import RuleBase
+
+
+def _where(rb: RuleBase, node: object) -> str:
+    return rb.source_files.get(node, "(rule base)") if isinstance(node, URIRef) else "(rule base)"
+
+
+def _report_lines(rb: RuleBase, report: Graph, label: str) -> list[str]:
+    lines = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        focus = report.value(result, SH.focusNode)
+        message = report.value(result, SH.resultMessage)
+        path = report.value(result, SH.resultPath)
+        lines.append(f"{_where(rb, focus)}: {focus}: [{label}] {message}" + (f" ({path})" if path else ""))
+    return sorted(set(lines))
+
+
+def shacl_shacl(rb: RuleBase) -> list[str]:
+    meta = Graph().parse(Path(pyshacl.__file__).parent / "assets" / "shacl-shacl.ttl", format="turtle")
+    problems = []
+    for label, graph in (("shapes", rb.shapes), ("intake shapes", rb.intake_shapes),
+                         ("house-style shapes", rb.house_style_shapes)):
+        conforms, report, _ = pyshacl.validate(graph, shacl_graph=meta)
+        if not conforms:
+            problems += _report_lines(rb, report, f"SHACL-SHACL, {label}")
+    return problems
+
+
+def house_style(rb: RuleBase) -> list[str]:
+    if len(rb.house_style_shapes) == 0:
+        return ["shapes/house-style/: no house-style shapes loaded"]
+    data = Graph()
+    data += rb.ontology
+    data += rb.kb
+    data += rb.shapes
+    conforms, report, _ = pyshacl.validate(data, shacl_graph=rb.house_style_shapes)
+    return [] if conforms else _report_lines(rb, report, "house style")
+
+
+def structure(rb: RuleBase) -> list[str]:
+    problems = []
+    if not rb.catalog.sections:
+        problems.append("kb/: no guideline section loaded")
+    if not rb.catalog.criteria:
+        problems.append("kb/: no criterion loaded")
+    if len(rb.shapes) == 0:
+        problems.append("shapes/: no shapes loaded")
+    if not rb.rules:
+        problems.append("kb/rules/: no derivation rule loaded")
+    return problems
+
+
+def hermit(rb: RuleBase) -> list[str]:
+    """Ontology consistency with HermiT (owlready2 runs it on the JVM)."""
+    import owlready2
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "mtus-ontology.nt"
+        merged = Graph()
+        merged += rb.ontology
+        merged.remove((None, OWL.imports, None))  # the modules are all here; nothing is fetched
+        merged.serialize(path, format="nt", encoding="utf-8")
+        world = owlready2.World()
+        onto = world.get_ontology(path.as_uri()).load()
+        try:
+            with onto:
+                owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
+        except owlready2.OwlReadyInconsistentOntologyError:
+            return ["ontology/: HermiT finds the ontology inconsistent"]
+        unsatisfiable = list(world.inconsistent_classes())
+    return [f"{_where(rb, URIRef(c.iri))}: {c.iri}: unsatisfiable class (HermiT)" for c in unsatisfiable]
+
+
+def case_coverage(rb: RuleBase, cases: Path) -> list[str]:
+    if not cases.is_dir():
+        return [f"{cases}: no test cases folder: coverage cannot be checked"]
+    cov = coverage.collect(cases)
+    if cov.cases == 0:
+        return [f"{cases}: no case files found"]
+    return cov.gaps(rb)
+
+
+def run(rb: RuleBase, hermit_check: bool = True, cases: Path | None = None) -> int:
+    checks = [("structure", lambda: structure(rb)), ("SHACL-SHACL", lambda: shacl_shacl(rb)),
+              ("house style", lambda: house_style(rb)),
+              ("test-case coverage", lambda: case_coverage(rb, cases or rb.root / "tests" / "cases"))]
+    if hermit_check:
+        checks.append(("HermiT consistency", lambda: hermit(rb)))
+    failed = 0
+    for name, check in checks:
+        problems = check()
+        print(f"{name}: {'ok' if not problems else f'{len(problems)} problem(s)'}")
+        for problem in problems:
+            print(f"  {problem}", file=sys.stdout)
+        failed += bool(problems)
+    return EXIT_LINT if failed else EXIT_OK

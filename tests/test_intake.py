@@ -1,0 +1,160 @@
+"""Intake: malformed cases get one precise problem per mistake (field path, what was expected,
+nearest valid code), exit code 2 from the CLI and no output file; every input form is accepted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import reasoner
+from reasoner import cli
+from reasoner.errors import IntakeError
+from tests.helpers import seed, write_yaml
+
+
+def problems_of(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(IntakeError) as info:
+        reasoner.evaluate(data)
+    return [str(p) for p in info.value.problems]
+
+
+def test_bad_date_names_the_field() -> None:
+    data = seed()
+    data["review_date"] = "2014-13-45"
+    assert problems_of(data) == ["review_date: required: the review date, a date YYYY-MM-DD, got '2014-13-45'"]
+
+
+def test_unknown_code_suggests_the_nearest() -> None:
+    data = seed()
+    data["requests"][0]["service"] = "acupunture"
+    (problem,) = problems_of(data)
+    assert problem.startswith("requests[0].service: unknown code 'acupunture'")
+    assert "did you mean: acupuncture" in problem
+
+
+def test_missing_requests() -> None:
+    data = seed()
+    del data["requests"]
+    assert problems_of(data) == ["requests: required: a list of at least one requested item"]
+
+
+def test_unknown_field_suggests_the_nearest() -> None:
+    data = seed()
+    data["requests"][1]["quantitty"] = 1
+    (problem,) = problems_of(data)
+    assert problem.startswith("requests[1].quantitty: unknown field 'quantitty'")
+    assert "quantity" in problem
+
+
+def test_one_problem_per_mistake() -> None:
+    data = seed()
+    data["review_date"] = "15/11/2014"
+    data["findings"][0]["region"] = "lumbar"
+    data["requests"][2]["quantity"] = -1
+    data["injury"]["body_regions"] = ["cervical_spine", "sholder"]
+    found = problems_of(data)
+    assert [p.split(":")[0] for p in found] == [
+        "findings[0].region", "injury.body_regions[1]", "requests[2].quantity", "review_date"]
+    assert any("lumbar_spine" in p for p in found)
+    assert any("shoulder" in p for p in found)
+
+
+def test_study_after_review_date_is_impossible() -> None:
+    data = seed()
+    data["studies"][0]["date"] = "2015-01-01"
+    assert problems_of(data) == ["studies[0].date: impossible date: after the review date"]
+
+
+def test_expected_block_checks_only_decision_values() -> None:
+    data = seed()
+    data["expected"]["1"]["decision"] = "uphold"
+    data["expected"]["2"]["anything"] = ["is", "allowed"]
+    (problem,) = problems_of(data)
+    assert problem.startswith("expected.1.decision: expected one of")
+    assert "upheld" in problem
+
+
+def test_cli_exit_2_and_no_output_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = seed()
+    data["review_date"] = "2014-02-30"
+    bad = write_yaml(tmp_path / "bad.yaml", data)
+    out = tmp_path / "out.json"
+    assert cli.main(["evaluate", str(bad), "--format", "json", "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "review_date: required: the review date, a date YYYY-MM-DD, got '2014-02-30'" in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_good_and_bad_cases_together_write_nothing(tmp_path: Path) -> None:
+    good = write_yaml(tmp_path / "good.yaml", seed())
+    data = seed()
+    del data["requests"]
+    bad = write_yaml(tmp_path / "bad.yaml", data)
+    out = tmp_path / "out.txt"
+    assert cli.main(["evaluate", str(good), str(bad), "--output", str(out)]) == 2
+    assert not out.exists()
+
+
+def test_unreadable_inputs_are_clear(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: [unclosed\n", encoding="utf-8")
+    with pytest.raises(IntakeError, match="not valid YAML"):
+        reasoner.evaluate(broken)
+    docx = tmp_path / "case.docx"
+    docx.write_bytes(b"PK")
+    with pytest.raises(IntakeError, match="unknown file type"):
+        reasoner.evaluate(docx)
+    with pytest.raises(IntakeError, match="cannot be read"):
+        reasoner.evaluate(tmp_path / "missing.yaml")
+    with pytest.raises(IntakeError, match="expected a mapping"):
+        reasoner.evaluate(write_list(tmp_path / "list.json"))
+
+
+def write_list(path: Path) -> Path:
+    path.write_text("[1, 2]", encoding="utf-8")
+    return path
+
+
+def test_json_and_dict_inputs_give_the_same_decisions(tmp_path: Path) -> None:
+    data = seed()
+    path = tmp_path / "seed.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    from_json = reasoner.evaluate(path)
+    from_dict = reasoner.evaluate(data)
+    assert [i.decision for i in from_json.items] == [i.decision for i in from_dict.items]
+
+
+def test_turtle_and_jsonld_inputs_are_accepted(tmp_path: Path) -> None:
+    from reasoner import intake, rulebase
+
+    rb = rulebase.get()
+    case = intake.read(seed(), rb)
+    ttl = tmp_path / "seed.ttl"
+    ttl.write_text(case.graph.serialize(format="turtle"), encoding="utf-8")
+    expected = [(i.request_id, i.decision) for i in reasoner.evaluate(seed()).items]
+    assert [(i.request_id, i.decision) for i in reasoner.evaluate(ttl).items] == expected
+    doc = json.loads(case.graph.serialize(format="json-ld"))
+    jsonld = tmp_path / "seed.jsonld"
+    jsonld.write_text(json.dumps(doc), encoding="utf-8")
+    assert [(i.request_id, i.decision) for i in reasoner.evaluate(jsonld).items] == expected
+
+
+def test_remote_jsonld_context_is_never_fetched(tmp_path: Path) -> None:
+    doc = {"@context": "http://example.org/context.jsonld", "@id": "urn:x", "review_date": "2014-01-01"}
+    path = tmp_path / "remote.jsonld"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(IntakeError, match="is not fetched"):
+        reasoner.evaluate(path)
+
+
+def test_intake_problems_do_not_log_case_contents(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    data = seed()
+    data["review_date"] = "2014-13-45"
+    with pytest.raises(IntakeError):
+        reasoner.evaluate(data)
+    assert "2014-13-45" not in caplog.text
