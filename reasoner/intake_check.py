@@ -105,8 +105,7 @@ def validate(case: CaseInput, rulebase: RuleBase) -> list[Problem]:
     """Validate a case graph against the intake shapes; one problem per result."""
     from .intake import add_day_numbers
 
-    data = Graph()
-    data += rulebase.closure
+    data = rulebase.reference_graph
     data += case.graph
     add_day_numbers(data, rulebase)
     conforms, report, _ = pyshacl.validate(data, shacl_graph=rulebase.intake_shapes, advanced=True)

@@ -60,7 +60,11 @@ def criterion_sentence(result: CriterionResult, facts: dict[Fact, str], texts: T
 
 def compose(section: Section, results: tuple[CriterionResult, ...], decision: str, label: str,
             facts: dict[Fact, str], texts: Texts) -> str:
-    parts = [texts("rationale-opening", guideline=section.citation_title, summary=section.summary)]
+    parts = []
+    if section.search_step.order > 1:
+        parts.append(texts("rationale-search-step", step=section.search_step.label,
+                           description=section.search_step.description))
+    parts.append(texts("rationale-opening", guideline=section.citation_title, summary=section.summary))
     if decision == OVERTURNED:
         parts += [criterion_sentence(r, facts, texts) for r in results if r.applicable]
         parts.append(texts("conclusion-overturned", item=label))

@@ -16,8 +16,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import OWL
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, XSD
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
@@ -72,12 +72,13 @@ class RuleBase:
     parents: dict[Node, Node] = field(default_factory=dict)
     helper_shapes: tuple[URIRef, ...] = ()
 
+    reference: Graph = field(default_factory=Graph)
+
     @property
     def reference_graph(self) -> Graph:
-        """Ontology closure and kb: what every case is evaluated against."""
+        """A fresh copy of what every case is evaluated against (see ``_reference``)."""
         graph = Graph()
-        graph += self.closure
-        graph += self.kb
+        graph += self.reference
         return graph
 
 
@@ -122,6 +123,19 @@ def _load_rules(folder: Path) -> list[Rule]:
     return rules
 
 
+def _reference(closure: Graph, kb: Graph) -> Graph:
+    """The closed ontology and kb without their prose: every triple whose object is a string
+    (labels, definitions, criterion texts) is left out, since rules and shapes never read prose;
+    numbers, dates and links stay. Copying it per case is then cheap."""
+    graph = Graph()
+    for source in (closure, kb):
+        for s, p, o in source:
+            if isinstance(o, Literal) and (o.language is not None or o.datatype in (None, XSD.string)):
+                continue
+            graph.add((s, p, o))
+    return graph
+
+
 def _bind(graph: Graph) -> Graph:
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns)
@@ -142,6 +156,8 @@ def load(root: Path | None = None) -> RuleBase:
     closure = _bind(Graph())
     closure += ontology
     closure += ontology.query(_CLOSURE, initNs=dict(PREFIXES)).graph or Graph()
+    for rule in _load_rules(root / "kb" / "rules" / "reference"):
+        closure += closure.query(rule.query).graph or Graph()
     context_path = root / "ontology" / "case-context.jsonld"
     context = json.loads(context_path.read_text(encoding="utf-8"))
     version = kb.value(KB.rulebase, OWL.versionInfo)
@@ -164,6 +180,7 @@ def load(root: Path | None = None) -> RuleBase:
         digest=_digest(root),
         source_files=files,
         parents=shapes.parent_shapes(compiled),
+        reference=_reference(closure, kb),
         helper_shapes=shapes.helper_shapes(compiled),
     )
 
