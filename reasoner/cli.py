@@ -25,6 +25,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("cases", nargs="+", type=Path, help="case files (.yaml, .yml, .json, .jsonld, .ttl)")
     ev.add_argument("--format", choices=FORMATS, default="letter")
     ev.add_argument("--output", type=Path, help="write here instead of standard output (only if every case is valid)")
+    sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: SHACL-SHACL, house style, HermiT, test-case coverage")
     lint.add_argument("--no-hermit", action="store_true", help="skip the HermiT consistency check (needs Java)")
     lint.add_argument("--cases", type=Path, default=None,
@@ -84,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "evaluate":
             return _evaluate(args)
+        if args.command == "sections":
+            from . import sections
+
+            sys.stdout.write(sections.table(rulebase.get(args.rules)))
+            return EXIT_OK
         from . import lint
 
         return lint.run(rulebase.get(args.rules), hermit_check=not args.no_hermit, cases=args.cases)

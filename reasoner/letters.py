@@ -4,6 +4,8 @@ then the criteria and the documentation a provider would need. All words come fr
 
 from __future__ import annotations
 
+import textwrap
+
 from .decisions import CriterionResult
 from .determination import Determination, ItemDecision
 from .texts import Texts
@@ -61,4 +63,14 @@ def render(dets: list[Determination], texts: Texts, md: bool = False) -> str:
             out += _item_lines(item, texts, md)
         notice = texts("letter-physician-notice") if det.requires_physician_review else texts("letter-all-certified")
         out += [f"_{notice}_" if md else notice, ""]
-    return "\n".join(out)
+    return "\n".join(out) if md else "\n".join(_wrap(line) for line in out)
+
+
+def _wrap(line: str, width: int = 100) -> str:
+    """Plain-text letters wrap long lines, keeping a line's indentation for its continuation."""
+    if len(line) <= width:
+        return line
+    stripped = line.lstrip()
+    extra = 4 if stripped.startswith("[") else 2 if stripped.startswith("- ") else 0
+    indent = " " * (len(line) - len(stripped) + extra)
+    return textwrap.fill(line, width=width, subsequent_indent=indent, break_on_hyphens=False)

@@ -50,9 +50,12 @@ def criterion_sentence(result: CriterionResult, facts: dict[Fact, str], texts: T
     else:
         sentence, involved = crit.not_documented_text or crit.not_met_text, ()
     if result.branches and result.status != MET:
-        closest = [b for b in result.branches if b.status == NOT_DOCUMENTED] or list(result.branches)
-        sentence = texts("alternatives-closest", sentence=sentence,
-                         branches="; ".join(b.criterion.shortfall for b in closest))
+        undocumented = [b.criterion.shortfall for b in result.branches if b.status == NOT_DOCUMENTED]
+        contradicted = [b.criterion.shortfall for b in result.branches if b.status == NOT_MET]
+        if undocumented:
+            sentence = texts("alternatives-not-documented", sentence=sentence, branches="; ".join(undocumented))
+        if contradicted:
+            sentence = texts("alternatives-not-met", sentence=sentence, branches="; ".join(contradicted))
     if involved:
         sentence = texts("with-facts", sentence=sentence, facts="; ".join(facts[f] for f in involved))
     return sentence

@@ -1,6 +1,6 @@
 """Case files as tests: every YAML/JSON file under tests/cases/ is a case in the case format
 whose ``expected`` block states, per request id, the decision and optionally the guideline
-(a substring of the applied citation), ``unmet`` (phrases that must be among the reported
+(the applied document and first page), ``section`` (the applied section's kb id), ``unmet`` (phrases that must be among the reported
 shortfalls), ``flags``, ``criteria`` (criterion id -> met | not_met | not_documented) and
 ``why`` (the sentence the case shows)."""
 
@@ -54,6 +54,10 @@ def check(case: CaseFile, determination: Any) -> list[str]:
         citation = item.section.citation() if item.section else ""
         if guideline and not _guideline_matches(guideline, item):
             problems.append(f"request {request_id}: guideline {citation!r}, expected {guideline!r}")
+        section_id = exp.get("section")
+        applied = item.section.iri.split("/")[-1] if item.section else None
+        if section_id and applied != section_id:
+            problems.append(f"request {request_id}: section {applied}, expected {section_id}")
         shortfalls = {r.criterion.shortfall for r in item.unmet()}
         for phrase in exp.get("unmet") or []:
             if phrase not in shortfalls:
