@@ -34,14 +34,14 @@ def _item(working: Graph, request: URIRef, rb: RuleBase, texts: Texts) -> ItemDe
     service = working.value(request, MTUS.service)
     region = working.value(request, MTUS.region)
     label = rationale.item_label(working, request, texts)
-    base: dict[str, Any] = dict(
-        request=request,
-        request_id=str(working.value(request, MTUS.identifier)),
-        service=service,
-        region=region if isinstance(region, URIRef) else None,
-        item_label=label,
-        ur_guideline_cited=cited,
-    )
+    base: dict[str, Any] = {
+        "request": request,
+        "request_id": str(working.value(request, MTUS.identifier)),
+        "service": service,
+        "region": region if isinstance(region, URIRef) else None,
+        "item_label": label,
+        "ur_guideline_cited": cited,
+    }
     section = chosen.section
     if section is None:
         return ItemDecision(**base, decision=decisions.NOT_ADDRESSED, section=None, criteria=(),
@@ -79,7 +79,7 @@ def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path |
         edition=edition,
         edition_label=texts.label(edition) if edition is not None else "",
         items=items,
-        generated_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         source=case_input.source,
     )
 

@@ -157,14 +157,12 @@ def _step(kb: Graph, node: Node | None) -> SearchStep:
 def build(kb: Graph, shapes: Graph, files: dict[URIRef, str]) -> Catalog:
     sections: dict[URIRef, Section] = {}
     criteria: dict[URIRef, Criterion] = {}
-    for node in sorted(kb.subjects(RDF.type, MTUS.GuidelineSection)):
-        if not isinstance(node, URIRef):
-            continue
+    for node in sorted(s for s in kb.subjects(RDF.type, MTUS.GuidelineSection) if isinstance(s, URIRef)):
         document = kb.value(node, MTUS.document)
         if not isinstance(document, URIRef):
             raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}", "section has no mtus:document")
         pages = _text(kb, node, MTUS.pages)
-        crit_nodes = sorted(kb.objects(node, MTUS.criterion),
+        crit_nodes = sorted((c for c in kb.objects(node, MTUS.criterion) if isinstance(c, URIRef)),
                             key=lambda c: float(str(kb.value(c, MTUS.order) or 0)))
         crits = tuple(_criterion(kb, shapes, c, pages, files) for c in crit_nodes
                       if isinstance(c, URIRef))
@@ -192,8 +190,9 @@ def build(kb: Graph, shapes: Graph, files: dict[URIRef, str]) -> Catalog:
         for crit in section.all_criteria():
             criteria[crit.iri] = crit
     thresholds: dict[URIRef, dict[str, Any]] = {}
-    for node in kb.subjects(RDF.type, MTUS.Threshold):
-        if isinstance(node, URIRef):
+    for threshold in kb.subjects(RDF.type, MTUS.Threshold):
+        if isinstance(threshold, URIRef):
+            node = threshold
             thresholds[node] = {
                 "value": kb.value(node, MTUS.value),
                 "unit": kb.value(node, MTUS.unitOfMeasure),

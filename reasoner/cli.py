@@ -64,8 +64,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         except IntakeError as exc:
             failed.append(exc)
     if failed:
-        for exc in failed:
-            print(f"mtus: {exc}", file=sys.stderr)
+        for problem in failed:
+            print(f"mtus: {problem}", file=sys.stderr)
         if args.output:
             print(f"mtus: nothing written to {args.output}", file=sys.stderr)
         return EXIT_INPUT

@@ -86,7 +86,7 @@ def _from_mapping(data: dict[str, Any], rulebase: RuleBase, source: str, raw: by
     graph = Graph()
     try:
         graph.parse(data=json.dumps(doc), format="json-ld")
-    except Exception as exc:  # the JSON-LD processor raises many exception types
+    except Exception as exc:  # noqa: BLE001 - the JSON-LD processor raises many exception types
         problems.append(Problem("(case)", f"cannot be read as a case: {exc}"))
         raise IntakeError(source, problems) from None
     case = CaseInput(graph, root, source, hashlib.sha256(raw).hexdigest(), paths, expected, data)
@@ -158,7 +158,7 @@ def _read_path(path: Path, rulebase: RuleBase) -> CaseInput:
         raise
     except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IntakeError(source, [Problem("(file)", f"not valid {suffix[1:].upper()}: {exc}")]) from None
-    except Exception as exc:  # rdflib parser errors
+    except Exception as exc:  # noqa: BLE001 - rdflib's parsers raise many exception types
         raise IntakeError(source, [Problem("(file)", f"not valid RDF: {exc}")]) from None
     if not isinstance(data, dict):
         raise IntakeError(source, [Problem("(top level)", "expected a mapping of case fields (id, review_date, "

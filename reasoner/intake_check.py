@@ -88,7 +88,8 @@ def _problem(case: CaseInput, rulebase: RuleBase, report: Graph, result: Node, k
     suggestions: tuple[str, ...] = ()
     if component == SH.ClassConstraintComponent and isinstance(value, URIRef):
         cls = rulebase.intake_shapes.value(shape, SH["class"])
-        suggestions = _nearest(local_name(value), _class_members(rulebase, cls))
+        members = _class_members(rulebase, cls) if cls is not None else []
+        suggestions = _nearest(local_name(value), members)
         message = f"unknown code {local_name(value)!r}: {message}"
     elif component == SH.ClosedConstraintComponent and isinstance(prop, URIRef):
         allowed = [keys.get(str(p), local_name(p))

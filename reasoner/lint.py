@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pyshacl
@@ -102,7 +103,7 @@ def case_coverage(rb: RuleBase, cases: Path) -> list[str]:
 
 
 def run(rb: RuleBase, hermit_check: bool = True, cases: Path | None = None) -> int:
-    checks = [("structure", lambda: structure(rb)), ("SHACL-SHACL", lambda: shacl_shacl(rb)),
+    checks: list[tuple[str, Callable[[], list[str]]]] = [("structure", lambda: structure(rb)), ("SHACL-SHACL", lambda: shacl_shacl(rb)),
               ("house style", lambda: house_style(rb)),
               ("test-case coverage", lambda: case_coverage(rb, cases or rb.root / "tests" / "cases"))]
     if hermit_check:

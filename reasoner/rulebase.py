@@ -93,7 +93,7 @@ def _parse_tree(folder: Path, files: dict[URIRef, str], skip: tuple[str, ...] = 
         part = Graph()
         try:
             part.parse(path, format="turtle")
-        except Exception as exc:  # rdflib raises several parser exception types
+        except Exception as exc:  # noqa: BLE001 - rdflib raises several parser exception types
             raise RuleBaseError(str(path), f"not valid Turtle: {exc}") from None
         for subject in set(part.subjects()):
             if isinstance(subject, URIRef):
@@ -117,7 +117,7 @@ def _load_rules(folder: Path) -> list[Rule]:
     for path in sorted(folder.glob("*.rq")):
         try:
             query = prepareQuery(path.read_text(encoding="utf-8"), initNs=dict(PREFIXES))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - pyparsing and rdflib errors alike
             raise RuleBaseError(str(path), f"not a valid SPARQL query: {exc}") from None
         rules.append(Rule(path.stem, path, query))
     return rules

@@ -56,8 +56,8 @@ class Selection:
 
 def select(working: Graph, request: URIRef, rulebase: RuleBase) -> Selection:
     rows = working.query(_SECTIONS, initNs=dict(PREFIXES), initBindings={"request": request})
-    found = [rulebase.catalog.sections[row[0]] for row in rows  # type: ignore[index]
-             if row[0] in rulebase.catalog.sections]  # type: ignore[index]
+    sections = rulebase.catalog.sections
+    found = [sections[s] for s in (row[0] for row in rows) if isinstance(s, URIRef) and s in sections]  # type: ignore[index]
     if not found:
         return Selection(None, ())
     return Selection(found[0], tuple(found[1:]))

@@ -42,6 +42,8 @@ def _add_evidence_shapes(graph: Graph) -> None:
     graph.add((empty, RDF.type, SH.NodeShape))
     for shape in list(graph.subjects(MTUS.role, MTUS.Support)):
         criterion = graph.value(shape, MTUS.criterion)
+        if criterion is None:
+            continue
         evidence = evidence_shape_iri(shape)
         graph.add((evidence, RDF.type, SH.NodeShape))
         graph.add((evidence, MTUS.evidenceFor, criterion))

@@ -24,8 +24,8 @@ def _translated(text: str, base: str | None, namespaces: tuple[tuple[str, str], 
     return translateQuery(parseQuery(text), base, dict(namespaces) or None)
 
 
-def _query(self: Any, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,  # noqa: N803
-           base: Any = None, DEBUG: bool = False) -> Any:  # noqa: N803
+def _query(self: Any, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,
+           base: Any = None, DEBUG: bool = False) -> Any:
     if isinstance(strOrQuery, str):
         key = tuple(sorted((str(k), str(v)) for k, v in (initNs or {}).items()))
         strOrQuery = _translated(strOrQuery, base, key)

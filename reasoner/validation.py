@@ -27,11 +27,11 @@ class ShapeOutcome:
 
 
 def validate_item(working: Graph, request: URIRef, section: Section, rulebase: RuleBase) -> ShapeOutcome:
-    conforms, report, _ = pyshacl.validate(
+    _, report, _ = pyshacl.validate(
         working,
         shacl_graph=rulebase.shapes,
         focus_nodes=[request],
-        use_shapes=section.shape_iris() + list(rulebase.helper_shapes),
+        use_shapes=[*section.shape_iris(), *rulebase.helper_shapes],
         allow_infos=True,
     )
     outcome = ShapeOutcome(report=report)

@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from rdflib.namespace import RDF
 
 from reasoner import lint, rulebase
 from reasoner.coverage import collect
 from reasoner.errors import RuleBaseError
 from reasoner.namespaces import CODE, MTUS
-from rdflib.namespace import RDF
 from tests.helpers import ROOT
 
 
