@@ -106,8 +106,12 @@ def validate(case: CaseInput, rulebase: RuleBase) -> list[Problem]:
     """Validate a case graph against the intake shapes; one problem per result."""
     from .intake import add_day_numbers
 
-    data = rulebase.reference_graph
+    data = Graph()  # the case, the classes of the codes it uses, and the day-number declarations
     data += case.graph
+    data += rulebase.ontology.triples((None, MTUS.dayNumberOf, None))
+    for code in {o for o in case.graph.objects() if isinstance(o, URIRef)}:
+        for cls in rulebase.reference.objects(code, RDF.type):
+            data.add((code, RDF.type, cls))
     add_day_numbers(data, rulebase)
     conforms, report, _ = pyshacl.validate(data, shacl_graph=rulebase.intake_shapes, advanced=True)
     if conforms:
