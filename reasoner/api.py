@@ -7,12 +7,15 @@ The pipeline runs one way: intake, inference, selection, validation, decisions, 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 
 from . import decisions, inference, intake, rationale, rulebase, selection, validation
+from .catalog import Section
 from .determination import Determination, ItemDecision
 from .namespaces import MTUS
 from .rulebase import RuleBase
@@ -22,12 +25,20 @@ from .texts import Texts
 def _mismatch(cited: str | None, section_phrases: tuple[str, ...]) -> bool:
     if not cited:
         return False
-    lowered = cited.lower()
-    return not any(phrase.lower() in lowered for phrase in section_phrases)
+    return not any(re.search(rf"(?<!\w){re.escape(phrase.strip())}", cited, re.IGNORECASE)
+                   for phrase in section_phrases)
 
 
 def _item(working: Graph, request: URIRef, rb: RuleBase, texts: Texts) -> ItemDecision:
-    chosen = selection.select(working, request, rb)
+    section = selection.select(working, request, rb).section
+    return decide_item(working, request, section, texts,
+                       lambda chosen: validation.validate_item(working, request, chosen, rb))
+
+
+def decide_item(working: Graph, request: URIRef, section: Section | None, texts: Texts,
+                outcome_of: Callable[[Section], validation.ShapeOutcome]) -> ItemDecision:
+    """The decision on one item from its selected section and the validation outcome that
+    ``outcome_of`` gives for it; shared by every validation engine (reference and fast path)."""
     ur = working.value(request, MTUS.utilizationReview)
     cited_node = working.value(ur, MTUS.guidelineCited) if ur is not None else None
     cited = str(cited_node) if cited_node is not None else None
@@ -42,12 +53,11 @@ def _item(working: Graph, request: URIRef, rb: RuleBase, texts: Texts) -> ItemDe
         "item_label": label,
         "ur_guideline_cited": cited,
     }
-    section = chosen.section
     if section is None:
         return ItemDecision(**base, decision=decisions.NOT_ADDRESSED, section=None, criteria=(),
                             ur_guideline_mismatch=False, flags=(),
                             rationale=texts("conclusion-not-addressed", item=label), fact_text={})
-    outcome = validation.validate_item(working, request, section, rb)
+    outcome = outcome_of(section)
     results, decision = decisions.evaluate_section(section, outcome)
     mismatch = _mismatch(cited, section.recognised_by)
     flags = (texts("flag-ur-mismatch"),) if mismatch else ()

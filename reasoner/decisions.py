@@ -67,6 +67,8 @@ def _facts(outcome: ShapeOutcome, shapes: tuple[Node, ...]) -> tuple[Fact, ...]:
 
 def evaluate_criterion(criterion: Criterion, outcome: ShapeOutcome) -> CriterionResult:
     shapes = criterion.shapes
+    if any(s in outcome.violated for s in shapes.get(MTUS.Applicability, ())):
+        return CriterionResult(criterion, MET, False, (), (), ())
     if criterion.kind == MTUS.Alternatives:
         branches = tuple(evaluate_criterion(b, outcome) for b in criterion.branches)
         if any(b.status == MET for b in branches):
@@ -76,13 +78,10 @@ def evaluate_criterion(criterion: Criterion, outcome: ShapeOutcome) -> Criterion
         else:
             status = NOT_DOCUMENTED
         return CriterionResult(criterion, status, True, (), (), branches)
-    applicable = not any(s in outcome.violated for s in shapes.get(MTUS.Applicability, ()))
     supported = not any(s in outcome.violated for s in shapes.get(MTUS.Support, ()))
     contradicted = any(s in outcome.violated for s in shapes.get(MTUS.Contradiction, ()))
     supporting = _facts(outcome, shapes.get(MTUS.Evidence, ()))
     contradicting = _facts(outcome, shapes.get(MTUS.Contradiction, ()))
-    if not applicable:
-        return CriterionResult(criterion, MET, False, (), (), ())
     if criterion.kind == MTUS.Requirement:
         status = MET if supported else NOT_MET if contradicted else NOT_DOCUMENTED
     elif criterion.kind in (MTUS.Limit, MTUS.Exclusion, MTUS.LimitIfStated):

@@ -49,12 +49,17 @@ class Texts:
                         code=self.label(graph.value(node, MTUS.code)),
                         where=self("fact-region", region=self.label(region)) if region else "")
         if isinstance(node, URIRef) and (node, RDF.type, MTUS.Treatment) in graph:
-            what = graph.value(node, MTUS.service) or graph.value(node, MTUS.drug)
+            what = graph.value(node, MTUS.drug) or graph.value(node, MTUS.service)
             region = graph.value(node, MTUS.region)
             status = graph.value(node, MTUS.status)
             return self("fact-treatment", what=self.label(what),
                         where=self("fact-region", region=self.label(region)) if region else "",
                         status=self.label(status) if status else self("unknown-status"))
+        if isinstance(node, URIRef) and (node, RDF.type, MTUS.Diagnosis) in graph:
+            region = graph.value(node, MTUS.region)
+            code = graph.value(node, MTUS.code)
+            return self("fact-diagnosis", code=self.label(code) if code else str(graph.value(node, MTUS.icd10)),
+                        where=self("fact-region", region=self.label(region)) if region else "")
         if isinstance(node, URIRef) and (node, RDF.type, MTUS.Study) in graph:
             return self("fact-study", kind=self.label(graph.value(node, MTUS.kind)),
                         region=self.label(graph.value(node, MTUS.region)),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pyshacl
-from rdflib import Graph, URIRef
+from rdflib import BNode, Graph, URIRef
+from rdflib.collection import Collection
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
@@ -41,6 +42,21 @@ def validate_item(working: Graph, request: URIRef, section: Section, rulebase: R
         node_shape = parents.get(source) if source is not None else None
         if node_shape is None:
             continue
-        pair = (report.value(result, SH.resultPath), report.value(result, SH.value))
+        pair = (_named_path(report, report.value(result, SH.resultPath)), report.value(result, SH.value))
         outcome.violated.setdefault(node_shape, []).append(pair)
     return outcome
+
+
+def _named_path(report: Graph, path: Node | None) -> Node | None:
+    """A complex SHACL path (a blank node) named by the predicate it ends with, so that a value
+    found along ( mtus:outcome mtus:painReliefPercent ) reads as a pain relief percentage."""
+    if not isinstance(path, BNode):
+        return path
+    if (path, RDF.first, None) in report:
+        steps = list(Collection(report, path))
+        return _named_path(report, steps[-1]) if steps else None
+    for predicate in (SH.alternativePath, SH.inversePath, SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath):
+        inner = report.value(path, predicate)
+        if inner is not None:
+            return _named_path(report, inner)
+    return None

@@ -96,7 +96,7 @@ def test_api_accepts_path_dict_and_graph() -> None:
 
 def test_unknown_service_region_is_not_addressed() -> None:
     data = seed()
-    data["requests"] = [{"id": "9", "service": "gym_membership", "region": "lumbar_spine"}]
+    data["requests"] = [{"id": "9", "service": "bone_scan", "region": "lumbar_spine"}]
     data.pop("expected")
     (item,) = reasoner.evaluate(data).items
     assert item.decision == "not_addressed"
