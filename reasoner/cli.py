@@ -1,4 +1,5 @@
-"""The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]`` and ``mtus lint``."""
+"""The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]`` and ``mtus lint``;
+for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import api, exports, letters, rulebase
+from . import api, batch, exports, generator, impact, letters, querylib, rulebase
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
@@ -30,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--no-hermit", action="store_true", help="skip the HermiT consistency check (needs Java)")
     lint.add_argument("--cases", type=Path, default=None,
                       help="test-case folder for the coverage check (default: tests/cases of the rule base)")
+    for analyst_command in (batch, querylib, impact, generator):
+        analyst_command.add_parser(sub)
     return parser
 
 
@@ -85,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "evaluate":
             return _evaluate(args)
+        if hasattr(args, "handler"):
+            code: int = args.handler(args)
+            return code
         if args.command == "sections":
             from . import sections
 

@@ -1,18 +1,24 @@
 """Determinations as JSON (the output sketch of case-format.md) and as RDF (Turtle), with
-provenance: when, which rule-base version and edition, and the SHA-256 of the input case."""
+provenance (PROV-O): when, which rule-base version, digest and edition, and the SHA-256 of the
+input case. In a store (reasoner.store) a determination's graph is named by its IRI and the
+case facts by the case IRI, so that one case can be replaced or re-evaluated."""
 
 from __future__ import annotations
 
 import json
+import urllib.parse
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from .decisions import CriterionResult
 from .determination import Determination, ItemDecision
 from .namespaces import CODE, DETERMINATION, MTUS, PREFIXES, PROV, local_name
 from .texts import Texts
+
+RULEBASE = "https://w3id.org/mtus/kb/rulebase/"
+SOFTWARE = URIRef("https://w3id.org/mtus/software/mtus-reasoner")
 
 
 def _criterion_json(result: CriterionResult, item: ItemDecision) -> dict[str, Any]:
@@ -88,10 +94,22 @@ def to_json(dets: list[Determination], texts: Texts) -> str:
     return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
 
 
+def determination_iri(det: Determination) -> URIRef:
+    """The determination's IRI, also the name of its graph in a store: one per case and input."""
+    return URIRef(f"{DETERMINATION}{local_name(det.case_iri)}/{det.input_hash[:16]}")
+
+
+def rulebase_iri(version: str) -> URIRef:
+    """The rule base of a version, as a PROV entity and as the name of its graph in a store."""
+    return URIRef(f"{RULEBASE}{version}")
+
+
 def _result_node(graph: Graph, parent: URIRef, result: CriterionResult, item: ItemDecision) -> URIRef:
     node = URIRef(f"{parent}/criterion/{local_name(result.criterion.iri)}")
     graph.add((node, RDF.type, MTUS.CriterionResult))
     graph.add((node, MTUS.criterion, result.criterion.iri))
+    if item.section is not None:
+        graph.add((node, MTUS.appliedSection, item.section.iri))
     graph.add((node, MTUS.criterionStatus, CODE[result.status]))
     graph.add((node, MTUS.applicable, Literal(result.applicable)))
     for fact in result.supporting + result.contradicting:
@@ -101,26 +119,37 @@ def _result_node(graph: Graph, parent: URIRef, result: CriterionResult, item: It
     return node
 
 
-def to_graph(det: Determination) -> Graph:
+def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
+    """The determination as RDF with its provenance (PROV-O): generated when, by which activity
+    using which case and which rule-base version (and digest), for which edition; each item
+    decision names its request, the section and search step applied, and each criterion result
+    its kb criterion and section. ``derived`` adds facts the analysts query (e.g. a derived
+    morphine-equivalent dose) taken from the working graph."""
     graph = Graph()
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns)
-    root = URIRef(f"{DETERMINATION}{local_name(det.case_iri)}/{det.input_hash[:16]}")
+    root = determination_iri(det)
+    when = Literal(det.generated_at.isoformat(), datatype=XSD.dateTime)
     graph.add((root, RDF.type, MTUS.Determination))
+    graph.add((root, RDF.type, PROV.Entity))
     graph.add((root, RDFS.label, Literal(f"Determination for case {det.case_id}")))
     graph.add((root, PROV.wasDerivedFrom, det.case_iri))
-    graph.add((root, PROV.generatedAtTime, Literal(det.generated_at.isoformat(), datatype=XSD.dateTime)))
+    graph.add((root, PROV.generatedAtTime, when))
     graph.add((root, MTUS.rulebaseVersion, Literal(det.rulebase_version)))
+    graph.add((root, MTUS.rulebaseDigest, Literal(det.rulebase_digest)))
     graph.add((root, MTUS.inputHash, Literal(det.input_hash)))
     graph.add((root, MTUS.requiresPhysicianReview, Literal(det.requires_physician_review)))
     if det.edition is not None:
         graph.add((root, MTUS.edition, det.edition))
-    activity = BNode()
+    activity = URIRef(f"{root}/activity")
     graph.add((root, PROV.wasGeneratedBy, activity))
     graph.add((activity, RDF.type, PROV.Activity))
-    graph.add((activity, PROV.used, URIRef(f"https://w3id.org/mtus/kb/rulebase/{det.rulebase_version}")))
+    graph.add((activity, PROV.used, det.case_iri))
+    graph.add((activity, PROV.used, rulebase_iri(det.rulebase_version)))
+    graph.add((activity, PROV.endedAtTime, when))
+    graph.add((activity, PROV.wasAssociatedWith, SOFTWARE))
     for item in det.items:
-        node = URIRef(f"{root}/item/{item.request_id}")
+        node = URIRef(f"{root}/item/{urllib.parse.quote(item.request_id, safe='')}")
         graph.add((root, MTUS.itemDecision, node))
         graph.add((node, RDF.type, MTUS.ItemDecision))
         graph.add((node, MTUS.aboutRequest, item.request))
@@ -129,9 +158,23 @@ def to_graph(det: Determination) -> Graph:
         graph.add((node, MTUS.rationale, Literal(item.rationale)))
         if item.section is not None:
             graph.add((node, MTUS.appliedSection, item.section.iri))
+            graph.add((node, MTUS.searchStep, item.section.search_step.iri))
         for result in item.criteria:
             graph.add((node, MTUS.criterionResult, _result_node(graph, node, result, item)))
+    if derived is not None:
+        graph += derived
     return graph
+
+
+def derived_facts(working: Graph, case_iri: URIRef, properties: tuple[URIRef, ...]) -> Graph:
+    """The triples of the working graph with one of ``properties`` about a node of the case."""
+    prefix = str(case_iri)
+    facts = Graph()
+    for prop in properties:
+        for subject, value in working.subject_objects(prop):
+            if isinstance(subject, URIRef) and (subject == case_iri or str(subject).startswith(prefix + "/")):
+                facts.add((subject, prop, value))
+    return facts
 
 
 def to_turtle(dets: list[Determination]) -> str:

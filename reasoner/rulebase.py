@@ -187,7 +187,13 @@ def load(root: Path | None = None) -> RuleBase:
 
 @lru_cache(maxsize=4)
 def _cached(root: Path) -> RuleBase:
-    return load(root)
+    # also cached on disk, between processes, keyed by the digest (rulebase_cache.py)
+    from . import rulebase_cache
+
+    if not (root / "kb").is_dir():
+        return load(root)
+    rb: RuleBase = rulebase_cache.load_or_build(root, _digest(root), lambda: load(root))
+    return rb
 
 
 def get(root: Path | None = None) -> RuleBase:

@@ -38,7 +38,7 @@ def test_service_is_addressed(service: str) -> None:
 
 @pytest.mark.parametrize("drug", DRUGS)
 def test_drug_is_addressed(drug: str) -> None:
-    decision, section = _decide({"service": "medication", "drug": drug, "quantity": 30, "days_supply": 30})
+    decision, _ = _decide({"service": "medication", "drug": drug, "quantity": 30, "days_supply": 30})
     assert decision in ("upheld", "overturned"), f"{drug}: {decision}"
 
 

@@ -1,0 +1,362 @@
+"""Batch evaluation into a store: ``mtus batch INPUT... [--store PATH | --endpoint URL] [--jobs N]``.
+
+Inputs are case files, folders of case files and JSON Lines files (one case per line). Each
+case is evaluated by one function, ``evaluate_case`` (a faster pipeline can replace it), in
+this process or in a pool of ``--jobs`` processes; this process alone writes to the store.
+
+Idempotent and resumable: a case whose input hash (SHA-256 of the file, or of the JSON line as
+intake hashes a mapping) is already stored with a determination by the same rule base (version
+and digest) is skipped; every stored case is one transaction, so a batch killed at any point
+and run again ends with each case stored once. A case that cannot be read is reported with its
+error and the batch goes on. Case contents are never logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Never
+
+from rdflib import Graph
+from tqdm import tqdm
+
+from . import api, exports, inference, intake, rulebase
+from .determination import Determination
+from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError, Problem, RuleBaseError
+from .namespaces import MTUS, local_name
+from .rulebase import RuleBase
+from .store import DEFAULT_STORE, open_store, records
+from .store.records import Backend, CaseRecord
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonld", ".ttl", ".turtle")
+#: facts of the working graph that analysts query, copied into the determination graph when the
+#: ontology declares them (the morphine-equivalent dose comes with the opioid sections)
+ANALYST_FACTS = (MTUS.morphineEquivalentDailyDose,)
+
+
+class InputError(MtusError):
+    """A batch input that does not exist or is not a case file, folder or JSON Lines file."""
+
+    exit_code = EXIT_INPUT
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """Where one case comes from: a file, or one line of a JSON Lines file."""
+
+    path: str
+    line: int = 0
+    text: str | None = None
+
+    @property
+    def source(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+
+def expand(inputs: list[Path]) -> list[CaseRef]:
+    """Every case of the inputs, in a stable order (folders sorted, lines in file order)."""
+    refs: list[CaseRef] = []
+    for path in inputs:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CASE_SUFFIXES + (".jsonl",))
+            for file in files:
+                refs += _lines(file) if file.suffix.lower() == ".jsonl" else [CaseRef(str(file))]
+        elif path.is_file() and path.suffix.lower() == ".jsonl":
+            refs += _lines(path)
+        elif path.is_file() and path.suffix.lower() in CASE_SUFFIXES:
+            refs.append(CaseRef(str(path)))
+        elif path.exists():
+            raise InputError(f"{path}: expected a case file ({', '.join(CASE_SUFFIXES)}), a folder or a "
+                             ".jsonl file")
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    return refs
+
+
+def _lines(path: Path) -> list[CaseRef]:
+    with path.open(encoding="utf-8") as handle:
+        return [CaseRef(str(path), number, line) for number, line in enumerate(handle, 1) if line.strip()]
+
+
+def _mapping(ref: CaseRef) -> dict[str, object]:
+    try:
+        data = json.loads(ref.text or "")
+    except json.JSONDecodeError as exc:
+        raise IntakeError(ref.source, [Problem("(line)", f"not valid JSON: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise IntakeError(ref.source, [Problem("(line)", "expected a JSON object: one case per line")])
+    return data
+
+
+def input_hash(ref: CaseRef) -> str:
+    """The hash intake gives the case: of the file's bytes, or of the line's mapping."""
+    if ref.text is not None:
+        return hashlib.sha256(json.dumps(_mapping(ref), sort_keys=True, default=str).encode()).hexdigest()
+    try:
+        return hashlib.sha256(Path(ref.path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise IntakeError(ref.source, [Problem("(file)", f"cannot be read: {exc.strerror}")]) from None
+
+
+def _derived(case_input: intake.CaseInput, rb: RuleBase) -> Graph | None:
+    """The analyst facts of the case's working graph. api.evaluate does not hand its working graph
+    out, so it is built again here, only for cases that request a drug (the facts of
+    ANALYST_FACTS are derived for requested medications)."""
+    wanted = tuple(p for p in ANALYST_FACTS if (p, None, None) in rb.ontology)
+    requests = list(case_input.graph.objects(case_input.root, MTUS.request))
+    if not wanted or not any((r, MTUS.drug, None) in case_input.graph for r in requests):
+        return None
+    return exports.derived_facts(inference.infer(case_input, rb), case_input.root, wanted)
+
+
+def record_of(det: Determination, case_input: intake.CaseInput, rb: RuleBase, source: str) -> CaseRecord:
+    """What the store keeps of an evaluated case: its case graph and its determination graph."""
+    graph = exports.to_graph(det, _derived(case_input, rb))
+    decisions = tuple((i.request_id, local_name(i.service), i.decision) for i in det.items)
+    return CaseRecord(source, det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
+                      det.input_hash, det.rulebase_digest, case_input.graph.serialize(format="nt"),
+                      graph.serialize(format="nt"), decisions)
+
+
+def evaluate_case(ref: CaseRef, rb: RuleBase) -> CaseRecord:
+    """Evaluate one case and return what the store keeps of it. Raises IntakeError."""
+    case: str | dict[str, object] = _mapping(ref) if ref.text is not None else ref.path
+    case_input = intake.read(case, rb)
+    det = api.evaluate(case, rb)
+    return record_of(det, case_input, rb, case_input.source if ref.text is None else ref.source)
+
+
+#: the function each case goes through; a faster pipeline can be put in its place
+EVALUATE: Callable[[CaseRef, RuleBase], CaseRecord] = evaluate_case
+
+_WORKER_RULES: RuleBase | None = None
+_PRELOAD = "MTUS_PRELOAD_RULES"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _watch(parent: int) -> None:
+    while _alive(parent):
+        time.sleep(0.5)
+    os._exit(1)  # the batch was killed: do not linger holding its pipes
+
+
+def _start_worker(setup: Callable[[Path], None], root: Path, parent: int) -> None:
+    threading.Thread(target=_watch, args=(parent,), daemon=True, name="mtus-parent-watch").start()
+    setup(root)
+
+
+def worker_pool(rb: RuleBase, jobs: int, initializer: Callable[[Path], None]) -> cf.ProcessPoolExecutor:
+    """A pool of ``jobs`` processes forked from a clean server process that has loaded the rule
+    base once (never from this process, which may hold an open store and its threads). A worker
+    exits by itself when this process dies, even by SIGKILL."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["reasoner.batch"])
+    os.environ[_PRELOAD] = str(rb.root)
+    try:
+        pool = cf.ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
+                                      initargs=(initializer, rb.root, os.getpid()))
+        pool.submit(int).result()
+    finally:
+        os.environ.pop(_PRELOAD, None)
+    return pool
+
+
+def _init_worker(root: Path | None) -> None:
+    global _WORKER_RULES
+    _WORKER_RULES = rulebase.get(root)
+
+
+def _work(ref: CaseRef, rb: RuleBase | None = None) -> tuple[CaseRef, CaseRecord | None, str | None]:
+    rules = rb or _WORKER_RULES
+    assert rules is not None
+    try:
+        return ref, EVALUATE(ref, rules), None
+    except IntakeError as exc:
+        return ref, None, str(exc)
+    except RuleBaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (one broken case must not stop the batch; say what failed)
+        return ref, None, f"{ref.source}: internal error {type(exc).__name__}: {exc}"
+
+
+def _evaluated(refs: list[CaseRef], rb: RuleBase, jobs: int
+               ) -> Generator[tuple[CaseRef, CaseRecord | None, str | None], None, None]:
+    if jobs <= 1 or len(refs) <= 1:
+        for ref in refs:
+            yield _work(ref, rb)
+        return
+    pool = worker_pool(rb, jobs, _init_worker)
+    try:
+        queue = iter(refs)
+        running = {pool.submit(_work, ref) for ref in _take(queue, jobs * 4)}
+        while running:
+            done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            running |= {pool.submit(_work, ref) for ref in _take(queue, len(done))}
+            for future in done:
+                yield future.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _take(queue: Iterator[CaseRef], count: int) -> list[CaseRef]:
+    out: list[CaseRef] = []
+    for ref in queue:
+        out.append(ref)
+        if len(out) >= count:
+            break
+    return out
+
+
+@dataclass
+class Summary:
+    """What a batch did: counts, item decisions of the cases it evaluated, failures."""
+
+    total: int = 0
+    stored: int = 0
+    skipped: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False
+
+    def text(self, where: str, determinations: int | None) -> str:
+        lines = [f"mtus batch: {self.total} case(s): {self.stored} evaluated and stored, {self.skipped} skipped "
+                 f"(already stored), {len(self.failures)} failed"
+                 + (" - INTERRUPTED: run the same command again to finish" if self.interrupted else "")]
+        items = ", ".join(f"{self.decisions[d]} {d.replace('_', ' ')}"
+                          for d in ("upheld", "overturned", "not_addressed"))
+        lines.append(f"  item decisions of the cases evaluated: {items}")
+        lines.append(f"  store: {where}" + (f" ({determinations} determination(s))" if determinations is not None else ""))
+        if self.failures:
+            lines.append("failures:")
+            lines += [f"  {message}" if message.startswith(source) else f"  {source}: {message}"
+                      for source, message in self.failures]
+        return "\n".join(lines) + "\n"
+
+
+def _store_all(results: Iterator[tuple[CaseRef, CaseRecord | None, str | None]], store: Backend,
+               summary: Summary, bar: tqdm[Never], after_store: Callable[[int], None] | None) -> None:
+    cases: dict[str, str] = {}
+    for ref, record, error in results:
+        if record is None:
+            summary.failures.append((ref.source, error or "failed"))
+        elif record.case_iri in cases:
+            message = (f"case id {record.case_id!r} is also the id of {cases[record.case_iri]}; "
+                       "case ids must be unique within a batch")
+            summary.failures.append((ref.source, message))
+        else:
+            records.put_case(store, record)
+            cases[record.case_iri] = ref.source
+            summary.stored += 1
+            summary.decisions.update(d for _, _, d in record.decisions)
+            if after_store is not None:
+                after_store(summary.stored)
+        bar.update()
+
+
+def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progress: bool = True,
+        after_store: Callable[[int], None] | None = None) -> Summary:
+    """Evaluate and store every case of ``inputs`` not already stored; ``after_store`` is called
+    with the number stored so far after each case (a hook for tests)."""
+    refs = expand(inputs)
+    summary = Summary(total=len(refs))
+    records.put_rulebase(store, rb)
+    done = records.stored_keys(store)
+    seen: set[str] = set()
+    todo: list[CaseRef] = []
+    bar: tqdm[Never] = tqdm(total=len(refs), unit="case", desc="mtus batch", disable=not progress,
+                           smoothing=0.1, dynamic_ncols=True)
+    try:
+        for ref in refs:
+            try:
+                digest = input_hash(ref)
+            except IntakeError as exc:
+                summary.failures.append((ref.source, str(exc)))
+                bar.update()
+                continue
+            if (digest, rb.digest) in done or digest in seen:
+                summary.skipped += 1
+                bar.update()
+                continue
+            seen.add(digest)
+            todo.append(ref)
+        with closing(_evaluated(todo, rb, jobs)) as results:
+            _store_all(results, store, summary, bar, after_store)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        bar.close()
+    return summary
+
+
+def jobs_count(text: str) -> int:
+    """``--jobs``: a whole number of worker processes, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, at least 1; got {text!r}")
+    return value
+
+
+def add_store_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    where = parser.add_mutually_exclusive_group(required=required)
+    where.add_argument("--store", type=Path, metavar="PATH",
+                       help=f"embedded store folder (default: ./{DEFAULT_STORE})")
+    where.add_argument("--endpoint", metavar="URL", help="SPARQL 1.1 query URL of a remote store")
+    parser.add_argument("--update-endpoint", metavar="URL",
+                        help="SPARQL Update URL of the remote store (default: --endpoint with /query "
+                             "replaced by /update, else the same URL)")
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("batch", help="evaluate many cases into a store (idempotent, resumable)")
+    parser.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
+                        help="case files, folders of case files, or .jsonl files (one case per line)")
+    add_store_arguments(parser)
+    parser.add_argument("--jobs", type=jobs_count, default=1, metavar="N",
+                        help="evaluate in N worker processes (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    rb = rulebase.get(args.rules)
+    store = open_store(args.store, args.endpoint, args.update_endpoint)
+    try:
+        summary = run(args.inputs, store, rb, args.jobs, progress=not args.quiet)
+        count = records.determination_count(store)
+    finally:
+        store.close()
+    sys.stdout.write(summary.text(store.description, count))
+    if summary.interrupted:
+        return 130
+    return EXIT_INPUT if summary.failures else EXIT_OK
+
+
+if os.environ.get(_PRELOAD):  # imported by the pool's server process: load the rule base once
+    rulebase.get(Path(os.environ[_PRELOAD]))

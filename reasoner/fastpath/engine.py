@@ -1,0 +1,301 @@
+"""The fast path: the same pipeline as :func:`reasoner.evaluate`, on one pyoxigraph store.
+
+intake      Oxigraph's JSON-LD parser; the intake shapes compiled to a few ASK queries
+inference   the rules of kb/rules/ run as they are, by Oxigraph, each when it can fire
+selection   the selection module's own queries, by Oxigraph
+validation  each section's shapes compiled to a few SELECTs (reasoner.fastpath.compile)
+decisions   reasoner.decisions and reasoner.rationale, unchanged, over a view of the store
+
+A batch of cases shares the store and each query: rules, selection and validation run once
+per batch (cases cannot interfere: each has its own IRIs, and every rule and shape starts
+from the case or the item).
+
+Whatever the fast path is not sure to read exactly as the reference path does (a Turtle or
+JSON-LD file, an RDF graph, a date not written YYYY-MM-DD, a shape the compiler does not
+translate) and every case the intake shapes reject goes to the reference path, so that an
+intake error carries the reference path's messages. ``fallbacks`` counts why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+from rdflib.term import Node
+
+from .. import api, intake, intake_check, rulebase_cache, selection, validation
+from .. import rulebase as rulebase_module
+from ..catalog import Section
+from ..determination import Determination
+from ..errors import MtusError
+from ..namespaces import MTUS
+from ..rulebase import RuleBase
+from ..texts import Texts
+from ..validation import ShapeOutcome
+from . import caseread, decide
+from .caseread import DayRules, FastCase
+from .queries import COMPILERS, VALUES, SectionQuery, compile_all, for_many
+from .rules import FastRule, needs
+from .store import CaseStore
+from .terms import prologue, sparql, to_ox, to_rdflib
+from .view import GraphView
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A case of a batch read for the fast path."""
+
+    index: int
+    case: Any
+    fast: FastCase
+    days: list[ox.Triple]
+
+
+def _reference_quads(rb: RuleBase) -> list[ox.Quad]:
+    base = rb.reference_graph
+    intake.add_day_numbers(base, rb)  # as inference does to the merged graph
+    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in base]  # type: ignore[arg-type]
+
+
+class Engine:
+    """Evaluates cases on the fast path; one per process (it owns a store)."""
+
+    def __init__(self, rules: RuleBase | Path | None = None, recycle: int = 64) -> None:
+        rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
+        self.rb = rb
+        self.texts = Texts(rb.kb, rb.closure)
+        self.store = CaseStore(_reference_quads(rb), recycle)
+        self.days = DayRules.of(rb)
+        self.rules = [FastRule(rule.name, prologue() + rule.path.read_text(encoding="utf-8"), needs(rule.query.algebra))
+                      for rule in rb.rules]
+        self.selection_query = for_many(prologue() + selection._SECTIONS, "request")
+        self.edition_query = for_many(prologue() + selection._EDITION, "case")
+        compiled = rulebase_cache.load_or_build(rb.root, rb.digest, lambda: compile_all(rb), kind="fastpath",
+                                                builders=COMPILERS)
+        self.intake_queries: list[str] | None = compiled["intake"]
+        self.intake_extra = [ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
+                             for s, p, o in rb.ontology.triples((None, MTUS.dayNumberOf, None))]
+        self.code_types: dict[URIRef, list[ox.Triple]] = {}
+        for s, o in rb.reference.subject_objects(RDF.type):
+            if isinstance(s, URIRef):
+                self.code_types.setdefault(s, []).append(ox.Triple(to_ox(s), to_ox(RDF.type), to_ox(o)))  # type: ignore[arg-type]
+        self._sections: dict[URIRef, SectionQuery | None] = compiled["sections"]
+        self._paths: dict[Node | None, Node | None] = {}
+        self.fallbacks: Counter[str] = Counter()
+        #: rules not run, per rule, because a predicate they need was absent
+        self.skipped: Counter[str] = Counter()
+        #: seconds spent per phase (read, intake, rules, selection, validation, decisions, reset)
+        self.timings: defaultdict[str, float] = defaultdict(float)
+
+    # --- the reference path, for whatever the fast path does not take ---------------------
+
+    def _reference(self, case: Any, why: str) -> Determination | MtusError:
+        self.fallbacks[why] += 1
+        try:
+            return api.evaluate(case, self.rb)
+        except MtusError as exc:
+            return exc
+
+    def section(self, iri: URIRef) -> SectionQuery | None:
+        """The compiled query of a section (None: the compiler does not translate it)."""
+        return self._sections.get(iri)
+
+    # --- cases ---------------------------------------------------------------------------
+
+    def evaluate(self, case: str | Path | dict[str, Any] | Graph) -> Determination:
+        """What :func:`reasoner.evaluate` gives for the case, decided on the fast path."""
+        result = self.evaluate_batch([case])[0]
+        if isinstance(result, MtusError):
+            raise result
+        return result
+
+    def evaluate_batch(self, cases: Sequence[Any]) -> list[Determination | MtusError]:
+        """Each case's determination, or the error the reference path raises for it.
+
+        The cases of a batch share the store: their triples are added together and each rule
+        runs once for all of them (every rule joins on the case or the item, and every case
+        has its own IRIs; a case whose IRIs are not its own is evaluated in a round of its own).
+        """
+        clock = time.perf_counter()
+        results: list[Determination | MtusError | None] = [None] * len(cases)
+        pending: list[_Pending] = []
+        solo: list[int] = []
+        roots: set[str] = set()
+        for index, case in enumerate(cases):
+            if isinstance(case, Graph):
+                results[index] = self._reference(case, "rdf-graph")
+                continue
+            fast = caseread.read(case, self.rb)
+            if fast is None:
+                results[index] = self._reference(case, "input-format")
+                continue
+            if intake_check.expected_block(fast.expected, self.rb):
+                results[index] = self._reference(case, "intake")
+                continue
+            days = caseread.day_numbers(fast.triples, self.days)
+            if days is None:
+                results[index] = self._reference(case, "date-form")
+                continue
+            if len(cases) > 1 and (fast.root.value in roots or not caseread.own_iris(fast)):
+                solo.append(index)
+                continue
+            roots.add(fast.root.value)
+            pending.append(_Pending(index, case, fast, days))
+        clock = self._lap("read", clock)
+        if pending and self._intake_rejects(pending):
+            accepted = []
+            for item in pending:
+                if len(pending) > 1 and not self._intake_rejects([item]):
+                    accepted.append(item)
+                else:
+                    results[item.index] = self._reference(item.case, "intake")
+            pending = accepted
+        clock = self._lap("intake", clock)
+        if pending:
+            try:
+                decided = self._decide(pending)
+            finally:
+                clock = time.perf_counter()
+                self.store.reset(len(pending))
+                self._lap("reset", clock)
+            for item in pending:
+                done = decided.get(item.index)
+                results[item.index] = done if done is not None else self._reference(item.case, "unsupported-shape")
+        for index in solo:
+            results[index] = self.evaluate_batch([cases[index]])[0]
+        return [r for r in results if r is not None]
+
+    def _intake_rejects(self, batch: list[_Pending]) -> bool:
+        """The intake shapes over what intake_check gives pySHACL (per case: the case, its day
+        numbers, the day-number declarations and the classes of the codes it uses)."""
+        data = list(self.intake_extra)
+        for item in batch:
+            data += item.fast.triples + item.days
+            for code in caseread.objects_of(item.fast.triples):
+                data += self.code_types.get(code, [])
+        assert self.intake_queries is not None
+        return self.store.ask_scratch(self.intake_queries, data)
+
+    def _decide(self, batch: list[_Pending]) -> dict[int, Determination]:
+        """Determinations of the batch's cases (a case missing from the result must go to the
+        reference path: one of its sections is outside what the compiler translates)."""
+        store = self.store
+        clock = time.perf_counter()
+        for item in batch:
+            store.add(item.fast.triples)
+            store.add(item.days)
+        present = store.predicates()
+        for rule in self.rules:
+            if rule.may_fire(present):
+                if store.construct(rule.text):
+                    present = store.predicates()
+            else:
+                self.skipped[rule.name] += 1
+        clock = self._lap("rules", clock)
+        view = GraphView(store.store)
+        graph = cast(Graph, view)
+        plans: list[tuple[_Pending, URIRef, list[tuple[URIRef, Section | None]]]] = []
+        foci: dict[URIRef, list[URIRef]] = {}
+        requests_of: dict[int, list[URIRef]] = {}
+        for item in batch:
+            root = URIRef(item.fast.root.value)
+            requests_of[item.index] = sorted((r for r in view.objects(root, MTUS.request) if isinstance(r, URIRef)),
+                                             key=lambda r: api._request_key(graph, r))
+        selected = self._select([r for requests in requests_of.values() for r in requests])
+        for item in batch:
+            root = URIRef(item.fast.root.value)
+            chosen = [(r, selected.get(r)) for r in requests_of[item.index]]
+            if any(s is not None and self.section(s.iri) is None for _, s in chosen):
+                continue
+            plans.append((item, root, chosen))
+            for request, section in chosen:
+                if section is not None:
+                    foci.setdefault(section.iri, []).append(request)
+        clock = self._lap("selection", clock)
+        outcomes: dict[URIRef, ShapeOutcome] = {}
+        for iri, requests in foci.items():
+            query = self.section(iri)
+            assert query is not None
+            outcomes.update(self.validate(requests, query))
+        clock = self._lap("validation", clock)
+        out: dict[int, Determination] = {}
+        editions = self._editions([root for _, root, _ in plans])
+        for item, root, chosen in plans:
+            items = tuple(decide.item(graph, r, s, outcomes.get(r, ShapeOutcome()), self.texts) for r, s in chosen)
+            out[item.index] = decide.determination(view, item.fast, root, items, editions.get(root), self.rb, self.texts)
+        self._lap("decisions", clock)
+        return out
+
+    def _lap(self, phase: str, start: float) -> float:
+        """Add the time since ``start`` to ``phase`` of ``timings``; the time now."""
+        now = time.perf_counter()
+        self.timings[phase] += now - start
+        return now
+
+    def _many(self, query: str, var: str, nodes: list[URIRef], column: str) -> dict[URIRef, list[Node]]:
+        """The rows of selection's query for each node, in the query's order (selection binds
+        ``var`` to one node; here a VALUES table binds it to each node of the batch)."""
+        out: dict[URIRef, list[Node]] = {n: [] for n in nodes}
+        if nodes:
+            values = f"VALUES ?{var} {{ " + " ".join(sparql(n) for n in nodes) + " }"
+            for row in self.store.select(query.replace(VALUES, values)):
+                key, value = to_rdflib(row[var]), row[column]
+                if isinstance(key, URIRef) and key in out and value is not None:
+                    out[key].append(to_rdflib(value))
+        return out
+
+    def _select(self, requests: list[URIRef]) -> dict[URIRef, Section | None]:
+        """The section selection.select chooses for each request: the first row it knows."""
+        sections = self.rb.catalog.sections
+        chosen: dict[URIRef, Section | None] = {}
+        for request, rows in self._many(self.selection_query, "request", requests, "section").items():
+            known = [sections[s] for s in rows if isinstance(s, URIRef) and s in sections]
+            chosen[request] = known[0] if known else None
+        return chosen
+
+    def _editions(self, roots: list[URIRef]) -> dict[URIRef, URIRef | None]:
+        """selection.edition for each case: the first row."""
+        return {root: rows[0] if rows and isinstance(rows[0], URIRef) else None
+                for root, rows in self._many(self.edition_query, "case", roots, "edition").items()}
+
+    def validate(self, requests: list[URIRef], query: SectionQuery) -> dict[URIRef, ShapeOutcome]:
+        """The section's validation results per item, read as validation.validate_item does."""
+        outcomes = {request: ShapeOutcome() for request in requests}
+        parents = self.rb.parents
+        for text in query.texts(requests):
+            for row in self.store.select(text):
+                branch = query.branches[int(row["_b"].value)]
+                node_shape = parents.get(branch.source)
+                focus = to_rdflib(row["this"])
+                if node_shape is None or not isinstance(focus, URIRef) or focus not in outcomes:
+                    continue
+                value: Node | None = focus if branch.value in ("?this", "?value") else None
+                if row["value"] is not None:
+                    value = to_rdflib(row["value"])
+                path = to_rdflib(row["path"]) if row["path"] is not None else self._path_name(branch.path)
+                outcomes[focus].violated.setdefault(node_shape, []).append((path, value))
+        return outcomes
+
+    def _path_name(self, path: Node | None) -> Node | None:
+        """The result path as validation.validate_item reads it (a complex path by a predicate)."""
+        if path not in self._paths:
+            self._paths[path] = validation._named_path(self.rb.shapes, path)
+        return self._paths[path]
+
+_ENGINES: dict[Path, Engine] = {}
+
+
+def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path | None = None) -> Determination:
+    """:func:`reasoner.evaluate` on the fast path (one engine per process and rule base)."""
+    rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
+    engine = _ENGINES.get(rb.root)
+    if engine is None or engine.rb is not rb:
+        engine = _ENGINES[rb.root] = Engine(rb)
+    return engine.evaluate(case)

@@ -1,0 +1,137 @@
+"""An on-disk cache of the loaded and compiled rule base, so that a new process (``mtus
+evaluate`` of one case, a worker of a batch) does not parse and close the Turtle again.
+
+The cache file is named by a key made of the rule base's digest (every file of ontology/, kb/
+and shapes/, so that editing a rule, shape or kb file invalidates it), the source of the
+modules that build a rule base, and the versions of Python, rdflib and pySHACL. It is written
+atomically; a file that cannot be read is ignored and rebuilt. ``MTUS_CACHE_DIR`` moves the
+cache (default: ``$XDG_CACHE_HOME/mtus-reasoner`` or ``~/.cache/mtus-reasoner``);
+``MTUS_NO_CACHE=1`` turns it off.
+
+rdflib's prepared queries (the derivation rules) hold parser objects that the standard pickler
+cannot rebuild (an OrderedDict subclass whose constructor needs its name, and one lambda); the
+pickler here writes them by their parts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import pickle
+import sys
+import tempfile
+from collections import OrderedDict
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from types import FunctionType, MethodType
+from typing import Any
+
+from rdflib.plugins.sparql import operators
+from rdflib.plugins.sparql.parserutils import CompValue
+
+_FORMAT = 1
+#: Modules whose code decides what a loaded rule base holds.
+_BUILDERS = ("rulebase.py", "shapes.py", "catalog.py", "namespaces.py", "errors.py", "rulebase_cache.py")
+#: rdflib evaluation functions that are lambdas, by a stable name (pickle cannot name a lambda).
+_LAMBDAS = {id(value._evalfn.__func__): name for name, value in vars(operators).items()
+            if isinstance(value, CompValue) and isinstance(getattr(value, "_evalfn", None), MethodType)
+            and value._evalfn.__func__.__name__ == "<lambda>"}
+
+
+def _lambda(name: str) -> Callable[..., Any]:
+    fn: Callable[..., Any] = getattr(operators, name)._evalfn.__func__
+    return fn
+
+
+def _rebuild(cls: type[CompValue], items: list[tuple[Any, Any]], state: dict[str, Any], evalfn: Any) -> CompValue:
+    obj = cls.__new__(cls)
+    OrderedDict.__init__(obj)
+    for key, value in items:
+        OrderedDict.__setitem__(obj, key, value)
+    obj.__dict__.update(state)
+    if evalfn is not None:
+        obj._evalfn = MethodType(evalfn, obj)
+    return obj
+
+
+class _Pickler(pickle.Pickler):
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, CompValue):
+            state = {k: v for k, v in obj.__dict__.items() if k not in ("_evalfn", "ctx")}
+            bound = obj.__dict__.get("_evalfn")
+            return _rebuild, (type(obj), list(OrderedDict.items(obj)), state,
+                              bound.__func__ if bound is not None else None)
+        if isinstance(obj, FunctionType) and id(obj) in _LAMBDAS:
+            return _lambda, (_LAMBDAS[id(obj)],)
+        return NotImplemented
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def cache_dir() -> Path:
+    if os.environ.get("MTUS_CACHE_DIR"):
+        return Path(os.environ["MTUS_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mtus-reasoner"
+
+
+def key(root: Path, digest: str, builders: tuple[Path, ...] = ()) -> str:
+    """The cache key of the rule base under ``root`` with the given digest (and of what
+    ``builders``, further source files, make of it)."""
+    sha = hashlib.sha256(f"{_FORMAT}|{root}|{digest}|{sys.version}|{_version('rdflib')}|"
+                         f"{_version('pyshacl')}|{_version('pyoxigraph')}".encode())
+    here = Path(__file__).resolve().parent
+    for path in (*(here / name for name in _BUILDERS), *builders):
+        sha.update(path.read_bytes() if path.is_file() else b"")
+    return sha.hexdigest()
+
+
+def dumps(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+def load_or_build(root: Path, digest: str, build: Callable[[], Any], kind: str = "rulebase",
+                  builders: tuple[Path, ...] = ()) -> Any:
+    """The cached ``kind`` for ``root`` and ``digest``, else ``build()`` (cached for next time).
+    ``kind`` names what is cached (the rule base; the fast path's compiled queries), and
+    ``builders`` the source files, beyond the rule base's own, whose change invalidates it."""
+    if os.environ.get("MTUS_NO_CACHE"):
+        return build()
+    path = cache_dir() / f"{kind}-{key(root, digest, builders)}.pickle"
+    with contextlib.suppress(Exception):  # a missing, partial or stale file is rebuilt
+        with path.open("rb") as handle:
+            value = pickle.load(handle)
+        os.utime(path)
+        return value
+    value = build()
+    with contextlib.suppress(Exception):  # a read-only or full disk only costs the next start its load
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(dumps(value))
+        os.replace(tmp, path)
+        _prune(path)
+    return value
+
+
+def _prune(keep: Path, max_age: float = 86400.0) -> None:
+    """Remove cache files (of any root) unused for a day."""
+    import time
+
+    now = time.time()
+    for other in [*keep.parent.glob("*.pickle"), *keep.parent.glob(".*.tmp")]:
+        try:
+            if other != keep and now - other.stat().st_mtime > max_age:
+                other.unlink()
+        except OSError:
+            pass

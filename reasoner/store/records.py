@@ -1,0 +1,138 @@
+"""What a store holds, whatever its engine, and the operations batch, query and impact need.
+
+Named graphs:
+- ``<https://w3id.org/mtus/kb/rulebase/VERSION>``: the rule base (closed ontology and kb/),
+  once per version, so queries can join criteria (citations, thresholds, confirmation) with
+  outcomes; its node records the version and the digest of the files;
+- ``<case IRI>``: the facts of one case, as intake read them;
+- ``<determination IRI>``: the determination of that case (exports.to_graph).
+A case has one current determination: storing a case drops its old determination graphs and
+its case graph and inserts the new ones in a single SPARQL update (one transaction), so a
+killed batch leaves each case either wholly stored or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF
+from rdflib.term import Node
+
+from ..exports import SOFTWARE, rulebase_iri
+from ..namespaces import KB, MTUS, PROV
+from ..rulebase import RuleBase
+from .sparql import term
+from .terms import QueryResult
+
+PROLOGUE = ("PREFIX mtus: <https://w3id.org/mtus/ontology#>\n"
+            "PREFIX prov: <http://www.w3.org/ns/prov#>\n")
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """One evaluated case, ready to store (plain data, so that it crosses process boundaries)."""
+
+    source: str
+    case_id: str
+    case_iri: str
+    determination_iri: str
+    input_hash: str
+    rulebase_digest: str
+    case_ntriples: str
+    determination_ntriples: str
+    decisions: tuple[tuple[str, str, str], ...]  # (request id, service code, decision)
+
+
+class Backend(Protocol):
+    """The two operations every store offers (EmbeddedStore, EndpointStore)."""
+
+    description: str
+
+    def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> QueryResult: ...
+
+    def update(self, text: str) -> None: ...
+
+
+def _insert(graphs: list[tuple[str, str]]) -> str:
+    body = "".join(f"GRAPH <{name}> {{\n{ntriples}}}\n" for name, ntriples in graphs)
+    return f"INSERT DATA {{\n{body}}}"
+
+
+def put_case(store: Backend, record: CaseRecord) -> None:
+    """Replace the case's graph and its determination, in one update."""
+    case = term(URIRef(record.case_iri))
+    store.update(
+        PROLOGUE
+        + f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?old {{ ?old a mtus:Determination ; "
+          f"prov:wasDerivedFrom {case} . ?s ?p ?o }} }} ;\n"
+        + f"DROP SILENT GRAPH {case} ;\n"
+        + _insert([(record.case_iri, record.case_ntriples),
+                   (record.determination_iri, record.determination_ntriples)]))
+
+
+def rulebase_graph(rb: RuleBase) -> Graph:
+    """The closed ontology and kb/, with a node for the rule base as a PROV entity."""
+    graph = Graph()
+    graph += rb.closure
+    graph += rb.kb
+    node = rulebase_iri(rb.version)
+    graph.add((node, RDF.type, PROV.Entity))
+    graph.add((node, PROV.specializationOf, KB.rulebase))
+    graph.add((node, OWL.versionInfo, Literal(rb.version)))
+    graph.add((node, MTUS.rulebaseDigest, Literal(rb.digest)))
+    graph.add((node, PROV.wasAttributedTo, SOFTWARE))
+    return graph
+
+
+def put_rulebase(store: Backend, rb: RuleBase) -> bool:
+    """Store the rule base unless this version with this digest is there; True if written."""
+    name = rulebase_iri(rb.version)
+    present = store.select(PROLOGUE + f"ASK {{ GRAPH {term(name)} {{ {term(name)} mtus:rulebaseDigest ?d }} "
+                           "FILTER(?d = ?digest) }", {"digest": Literal(rb.digest)})
+    if present.boolean:
+        return False
+    ntriples = rulebase_graph(rb).serialize(format="nt")
+    store.update(f"DROP SILENT GRAPH {term(name)} ;\n" + _insert([(str(name), ntriples)]))
+    return True
+
+
+def stored_keys(store: Backend) -> set[tuple[str, str]]:
+    """(input hash, rule-base digest) of every stored determination."""
+    result = store.select(PROLOGUE + "SELECT ?hash ?digest WHERE { GRAPH ?d { ?d a mtus:Determination ; "
+                          "mtus:inputHash ?hash ; mtus:rulebaseDigest ?digest } }")
+    return {(str(h), str(d)) for h, d in result.rows}
+
+
+def determination_count(store: Backend) -> int:
+    result = store.select(PROLOGUE + "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { GRAPH ?d { ?d a mtus:Determination } }")
+    value = result.rows[0][0] if result.rows else None
+    return int(value) if isinstance(value, Literal) else 0
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    case_iri: URIRef
+    case_id: str
+    determination_iri: URIRef
+
+
+def stored_cases(store: Backend) -> list[StoredCase]:
+    """Every case with its current determination, by case IRI."""
+    result = store.select(PROLOGUE + """SELECT ?case ?id ?d WHERE {
+  GRAPH ?d { ?d a mtus:Determination ; prov:wasDerivedFrom ?case }
+  OPTIONAL { GRAPH ?case { ?case mtus:identifier ?id } }
+} ORDER BY ?case ?d""")
+    return [StoredCase(URIRef(str(c)), str(i) if i is not None else str(c), URIRef(str(d)))
+            for c, i, d in result.rows]
+
+
+def case_graph(store: Backend, case_iri: URIRef) -> Graph:
+    """The stored facts of one case."""
+    result = store.select(f"SELECT ?s ?p ?o WHERE {{ GRAPH {term(case_iri)} {{ ?s ?p ?o }} }}")
+    graph = Graph()
+    for s, p, o in result.rows:
+        graph.add((s, p, o))  # type: ignore[arg-type]
+    return graph

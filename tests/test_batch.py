@@ -1,0 +1,140 @@
+"""``mtus batch``: progress and summary, a bad case reported while the batch goes on, idempotent
+re-runs, and resumption after an interruption (a test hook) and after a kill (SIGKILL)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from reasoner import batch, cli, generator, querylib, rulebase
+from reasoner.store import EmbeddedStore, records
+
+MTUS = [sys.executable, "-m", "reasoner.cli"]
+
+
+@pytest.fixture(scope="module")
+def rb() -> rulebase.RuleBase:
+    return rulebase.get()
+
+
+@pytest.fixture(scope="module")
+def inputs(rb: rulebase.RuleBase, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Ten generated cases as files, three more as JSON Lines, and one broken file (14 inputs)."""
+    folder = tmp_path_factory.mktemp("cases")
+    cases = generator.Generator(rb).cases(13, seed=11)
+    generator.write(cases[:10], folder / "files")
+    generator.write(cases[10:], folder / "more.jsonl")
+    (folder / "files" / "broken.yaml").write_text("id: broken\nreview_date: 2014-13-45\nrequests: []\n",
+                                                  encoding="utf-8")
+    return [folder / "files", folder / "more.jsonl"]
+
+
+def test_expand_reads_folders_and_json_lines(inputs: list[Path]) -> None:
+    refs = batch.expand(inputs)
+    assert len(refs) == 14
+    assert [r.line for r in refs[-3:]] == [1, 2, 3] and refs[-1].source.endswith("more.jsonl:3")
+    with pytest.raises(batch.InputError, match="no such file or folder"):
+        batch.expand([inputs[0] / "nothing-here"])
+
+
+def test_interrupted_batch_resumes_without_duplicates_or_losses(rb: rulebase.RuleBase, inputs: list[Path],
+                                                                tmp_path: Path) -> None:
+    def stop_after_four(stored: int) -> None:
+        if stored == 4:
+            raise KeyboardInterrupt  # as if Ctrl-C arrived right after the fourth case was stored
+
+    store = EmbeddedStore(tmp_path / "store")
+    first = batch.run(inputs, store, rb, progress=False, after_store=stop_after_four)
+    assert first.interrupted and first.stored == 4
+    assert records.determination_count(store) == 4
+
+    second = batch.run(inputs, store, rb, progress=False)
+    assert not second.interrupted
+    assert (second.stored, second.skipped, len(second.failures)) == (9, 4, 1)
+    assert second.failures[0][0].endswith("broken.yaml")
+    assert "review_date" in second.failures[0][1], "the error names the field"
+    assert records.determination_count(store) == 13
+
+    third = batch.run(inputs, store, rb, progress=False)
+    assert (third.stored, third.skipped) == (0, 13), "a re-run skips every stored case"
+    assert records.determination_count(store) == 13
+
+    # the store aggregates what the summaries counted
+    rows = querylib.run(store, querylib.resolve("determinations-by-rule-base-version-and-edition")).dicts()
+    assert sum(r["determinations"] for r in rows) == 13
+    decided = first.decisions + second.decisions
+    assert sum(r["items"] for r in rows) == sum(decided.values())
+    assert sum(r["overturned"] for r in rows) == decided["overturned"]
+    store.close()
+
+
+def test_cli_prints_a_summary_and_reports_the_bad_case(inputs: list[Path], tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store"
+    code = cli.main(["batch", str(inputs[1]), str(inputs[0] / "broken.yaml"), "--store", str(store)])
+    out, err = capsys.readouterr()
+    assert code == 2, "a case that could not be read makes the exit code 2, after the others are stored"
+    assert "4 case(s): 3 evaluated and stored, 0 skipped (already stored), 1 failed" in out
+    assert "item decisions of the cases evaluated:" in out and "(3 determination(s))" in out
+    assert "broken.yaml" in out and "review_date" in out
+    assert "3/4" in err or "4/4" in err, "the progress bar shows the count"
+    assert "case/s" in err or "s/case" in err, "and the rate"
+    assert cli.main(["batch", str(inputs[1]), "--store", str(store), "--quiet"]) == 0
+    assert "0 evaluated and stored, 3 skipped" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["batch", str(inputs[1]), "--jobs", "zero"])
+    assert exit_info.value.code == 2 and "--jobs" in capsys.readouterr().err
+
+
+def _progress(text: str) -> int:
+    counts = re.findall(r"(\d+)/\d+ \[", text)
+    return int(counts[-1]) if counts else 0
+
+
+def test_killed_batch_rerun_ends_with_every_case_once(inputs: list[Path], tmp_path: Path) -> None:
+    """A real kill (SIGKILL, no clean-up) in the middle of a parallel batch, then a re-run."""
+    store = tmp_path / "store"
+    command = MTUS + ["batch", str(inputs[0]), "--store", str(store), "--jobs", "2"]
+    env = {**os.environ, "COLUMNS": "100"}
+    progress = tmp_path / "progress.txt"
+    with progress.open("wb") as err:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        deadline = time.monotonic() + 240
+        while _progress(progress.read_text("utf-8", "replace")) < 4 and process.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is None, f"the batch ended before it could be killed: {progress.read_text()[-500:]}"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    partial = EmbeddedStore(store)
+    stored = records.determination_count(partial)
+    partial.close()
+    assert 3 <= stored < 10
+
+    rerun = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=300)
+    assert rerun.returncode == 2, rerun.stderr[-2000:]  # broken.yaml
+    assert f"11 case(s): {10 - stored} evaluated and stored, {stored} skipped" in rerun.stdout
+    assert "(10 determination(s))" in rerun.stdout
+    final = EmbeddedStore(store)
+    keys = records.stored_keys(final)
+    assert records.determination_count(final) == 10 == len(keys)
+    cases = records.stored_cases(final)
+    assert len({c.case_iri for c in cases}) == 10
+    final.close()
+
+
+def test_json_lines_errors_name_the_line(rb: rulebase.RuleBase, tmp_path: Path) -> None:
+    lines = tmp_path / "cases.jsonl"
+    lines.write_text('{"id": "x"\n[1, 2]\n', encoding="utf-8")
+    summary = batch.run([lines], EmbeddedStore(None), rb, progress=False)
+    assert [source for source, _ in summary.failures] == [f"{lines}:1", f"{lines}:2"]
+    assert "not valid JSON" in summary.failures[0][1] and "one case per line" in summary.failures[1][1]
+    assert json.loads(json.dumps(summary.decisions)) == {}
