@@ -62,7 +62,7 @@ def _facts(outcome: ShapeOutcome, shapes: tuple[Node, ...]) -> tuple[Fact, ...]:
             fact = Fact(value, path)
             if fact not in found:
                 found.append(fact)
-    return tuple(found)
+    return tuple(sorted(found, key=lambda f: (str(f.path), str(f.node))))
 
 
 def evaluate_criterion(criterion: Criterion, outcome: ShapeOutcome) -> CriterionResult:

@@ -32,8 +32,8 @@ SELECT DISTINCT ?section ?order ?priority WHERE {
          || EXISTS { ?section mtus:addressesDrugClass ?class . ?request mtus:drug/rdf:type ?class })
   FILTER(NOT EXISTS { ?section mtus:addressesDrug ?anyDrug }
          || EXISTS { ?section mtus:addressesDrug ?drug . ?request mtus:drug ?drug })
-  OPTIONAL { ?section mtus:selectionPriority ?stated }
-  BIND(COALESCE(?stated, 0) AS ?priority)
+  OPTIONAL { ?section mtus:selectionPriority ?statedPriority }
+  BIND(COALESCE(?statedPriority, 0) AS ?priority)
 }
 ORDER BY ?order DESC(?priority) ?section
 """
