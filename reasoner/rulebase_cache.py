@@ -2,8 +2,10 @@
 evaluate`` of one case, a worker of a batch) does not parse and close the Turtle again.
 
 The cache file is named by a key made of the rule base's digest (every file of ontology/, kb/
-and shapes/, so that editing a rule, shape or kb file invalidates it), the source of the
-modules that build a rule base, and the versions of Python, rdflib and pySHACL. It is written
+and shapes/, so that editing a rule, shape or kb file invalidates it), the source of every
+module of the ``reasoner`` package (any of them may shape what is cached: a helper of the
+shapes compiler, a namespace, a query it imports), and the versions of Python, rdflib,
+pySHACL and pyoxigraph. It is written
 atomically; a file that cannot be read is ignored and rebuilt. ``MTUS_CACHE_DIR`` moves the
 cache (default: ``$XDG_CACHE_HOME/mtus-reasoner`` or ``~/.cache/mtus-reasoner``);
 ``MTUS_NO_CACHE=1`` turns it off.
@@ -32,9 +34,9 @@ from typing import Any
 from rdflib.plugins.sparql import operators
 from rdflib.plugins.sparql.parserutils import CompValue
 
-_FORMAT = 1
-#: Modules whose code decides what a loaded rule base holds.
-_BUILDERS = ("rulebase.py", "shapes.py", "catalog.py", "namespaces.py", "errors.py", "rulebase_cache.py")
+_FORMAT = 2
+#: The package whose source is part of every key.
+PACKAGE = Path(__file__).resolve().parent
 #: rdflib evaluation functions that are lambdas, by a stable name (pickle cannot name a lambda).
 _LAMBDAS = {id(value._evalfn.__func__): name for name, value in vars(operators).items()
             if isinstance(value, CompValue) and isinstance(getattr(value, "_evalfn", None), MethodType)
@@ -83,14 +85,21 @@ def cache_dir() -> Path:
     return Path(base) / "mtus-reasoner"
 
 
-def key(root: Path, digest: str, builders: tuple[Path, ...] = ()) -> str:
-    """The cache key of the rule base under ``root`` with the given digest (and of what
-    ``builders``, further source files, make of it)."""
+def sources(package: Path | None = None) -> list[Path]:
+    """Every Python module of the package (default: ours), in a stable order: the code part of
+    the key."""
+    return sorted((package or PACKAGE).rglob("*.py"))
+
+
+def key(root: Path, digest: str, package: Path | None = None) -> str:
+    """The cache key of the rule base under ``root`` with the given digest, as built by the
+    code of ``package`` (default: ours)."""
+    package = package or PACKAGE
     sha = hashlib.sha256(f"{_FORMAT}|{root}|{digest}|{sys.version}|{_version('rdflib')}|"
                          f"{_version('pyshacl')}|{_version('pyoxigraph')}".encode())
-    here = Path(__file__).resolve().parent
-    for path in (*(here / name for name in _BUILDERS), *builders):
-        sha.update(path.read_bytes() if path.is_file() else b"")
+    for path in sources(package):
+        sha.update(f"|{path.relative_to(package).as_posix()}|".encode())
+        sha.update(path.read_bytes())
     return sha.hexdigest()
 
 
@@ -100,14 +109,12 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
-def load_or_build(root: Path, digest: str, build: Callable[[], Any], kind: str = "rulebase",
-                  builders: tuple[Path, ...] = ()) -> Any:
+def load_or_build(root: Path, digest: str, build: Callable[[], Any], kind: str = "rulebase") -> Any:
     """The cached ``kind`` for ``root`` and ``digest``, else ``build()`` (cached for next time).
-    ``kind`` names what is cached (the rule base; the fast path's compiled queries), and
-    ``builders`` the source files, beyond the rule base's own, whose change invalidates it."""
+    ``kind`` names what is cached (the rule base; the fast path's compiled queries)."""
     if os.environ.get("MTUS_NO_CACHE"):
         return build()
-    path = cache_dir() / f"{kind}-{key(root, digest, builders)}.pickle"
+    path = cache_dir() / f"{kind}-{key(root, digest)}.pickle"
     with contextlib.suppress(Exception):  # a missing, partial or stale file is rebuilt
         with path.open("rb") as handle:
             value = pickle.load(handle)

@@ -41,7 +41,7 @@ from ..texts import Texts
 from ..validation import ShapeOutcome
 from . import caseread, decide
 from .caseread import DayRules, FastCase
-from .queries import COMPILERS, VALUES, SectionQuery, compile_all, for_many
+from .queries import VALUES, SectionQuery, compile_all, for_many
 from .rules import FastRule, needs
 from .store import CaseStore
 from .terms import prologue, sparql, to_ox, to_rdflib
@@ -77,8 +77,7 @@ class Engine:
                       for rule in rb.rules]
         self.selection_query = for_many(prologue() + selection._SECTIONS, "request")
         self.edition_query = for_many(prologue() + selection._EDITION, "case")
-        compiled = rulebase_cache.load_or_build(rb.root, rb.digest, lambda: compile_all(rb), kind="fastpath",
-                                                builders=COMPILERS)
+        compiled = rulebase_cache.load_or_build(rb.root, rb.digest, lambda: compile_all(rb), kind="fastpath")
         self.intake_queries: list[str] | None = compiled["intake"]
         self.intake_extra = [ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
                              for s, p, o in rb.ontology.triples((None, MTUS.dayNumberOf, None))]

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, URIRef
@@ -158,10 +157,6 @@ def for_many(query: str, var: str) -> str:
         raise Unsupported(f"cannot bind ?{var} of this query to a VALUES table")
     query = _SELECT.sub(lambda m: m.group(0) + f"?{var} ", query, count=1)
     return query.replace("WHERE {", f"WHERE {{ {VALUES}", 1)
-
-
-#: the modules whose code decides the compiled queries (their change invalidates the cache)
-COMPILERS = tuple(Path(__file__).resolve().parent / name for name in ("compile.py", "queries.py", "terms.py"))
 
 
 def compile_all(rb: RuleBase) -> dict[str, Any]:

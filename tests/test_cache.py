@@ -1,0 +1,72 @@
+"""The on-disk rule-base cache: a change to any module of the package, or to any rule-base
+file, gives a new key, so a stale compiled rule base is never read back."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reasoner import rulebase_cache
+
+PACKAGE = Path(rulebase_cache.__file__).resolve().parent
+
+
+def test_every_module_of_the_package_is_part_of_the_key() -> None:
+    every = {p for p in PACKAGE.rglob("*.py")}
+    assert set(rulebase_cache.sources()) == every
+    assert PACKAGE / "fastpath" / "compile.py" in every  # a subpackage's modules too
+
+
+@pytest.mark.parametrize("module", ["rulebase.py", "fastpath/compile.py", "fastpath/caseread.py", "texts.py"])
+def test_editing_any_module_changes_the_key(tmp_path: Path, module: str) -> None:
+    copy = tmp_path / "reasoner"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "rulebase"))
+    before = rulebase_cache.key(Path("/rules"), "digest", copy)
+    assert rulebase_cache.key(Path("/rules"), "digest", copy) == before  # stable
+    with (copy / module).open("a", encoding="utf-8") as handle:
+        handle.write("\n# edited\n")
+    assert rulebase_cache.key(Path("/rules"), "digest", copy) != before
+
+
+def test_renaming_a_module_changes_the_key(tmp_path: Path) -> None:
+    copy = tmp_path / "reasoner"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "rulebase"))
+    before = rulebase_cache.key(Path("/rules"), "digest", copy)
+    (copy / "texts.py").rename(copy / "wording.py")
+    assert rulebase_cache.key(Path("/rules"), "digest", copy) != before
+
+
+def test_the_rule_base_digest_and_root_are_part_of_the_key() -> None:
+    base = rulebase_cache.key(Path("/rules"), "digest")
+    assert rulebase_cache.key(Path("/rules"), "other") != base
+    assert rulebase_cache.key(Path("/elsewhere"), "digest") != base
+
+
+def test_a_cached_value_is_built_once_and_rebuilt_when_the_code_changes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MTUS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("MTUS_NO_CACHE", raising=False)
+    copy = tmp_path / "reasoner"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "rulebase"))
+    monkeypatch.setattr(rulebase_cache, "PACKAGE", copy)
+    built: list[int] = []
+
+    def build() -> dict[str, int]:
+        built.append(1)
+        return {"value": len(built)}
+
+    assert rulebase_cache.load_or_build(Path("/rules"), "d", build, kind="test") == {"value": 1}
+    assert rulebase_cache.load_or_build(Path("/rules"), "d", build, kind="test") == {"value": 1}
+    assert len(built) == 1
+    (copy / "fastpath" / "compile.py").write_text("# the compiler changed\n", encoding="utf-8")
+    assert rulebase_cache.load_or_build(Path("/rules"), "d", build, kind="test") == {"value": 2}
+
+
+def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MTUS_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("MTUS_NO_CACHE", raising=False)
+    name = f"test-{rulebase_cache.key(Path('/rules'), 'd')}.pickle"
+    (tmp_path / name).write_bytes(b"not a pickle")
+    assert rulebase_cache.load_or_build(Path("/rules"), "d", lambda: "fresh", kind="test") == "fresh"
