@@ -156,8 +156,8 @@ def load(root: Path | None = None) -> RuleBase:
     closure = _bind(Graph())
     closure += ontology
     closure += ontology.query(_CLOSURE, initNs=dict(PREFIXES)).graph or Graph()
-    for rule in _load_rules(root / "kb" / "rules" / "reference"):
-        closure += closure.query(rule.query).graph or Graph()
+    for rule in _load_rules(root / "kb" / "rules" / "reference"):  # over the closure and kb
+        closure += (closure + kb).query(rule.query).graph or Graph()
     context_path = root / "ontology" / "case-context.jsonld"
     context = json.loads(context_path.read_text(encoding="utf-8"))
     version = kb.value(KB.rulebase, OWL.versionInfo)

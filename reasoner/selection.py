@@ -28,10 +28,10 @@ SELECT DISTINCT ?section ?order ?priority WHERE {
   ?region mtus:partOf* ?addressedRegion .
   OPTIONAL { ?section mtus:effectiveUntil ?until }
   FILTER(?from <= ?review && (!BOUND(?until) || ?review <= ?until))
-  FILTER(NOT EXISTS { ?section mtus:addressesDrugClass ?anyClass }
-         || EXISTS { ?section mtus:addressesDrugClass ?class . ?request mtus:drug/rdf:type ?class })
-  FILTER(NOT EXISTS { ?section mtus:addressesDrug ?anyDrug }
-         || EXISTS { ?section mtus:addressesDrug ?drug . ?request mtus:drug ?drug })
+  { ?section mtus:anyDrugClass true }
+  UNION { ?section mtus:addressesDrugClass ?class . ?request mtus:drug/rdf:type ?class }
+  { ?section mtus:anyDrug true }
+  UNION { ?section mtus:addressesDrug ?drug . ?request mtus:drug ?drug }
   OPTIONAL { ?section mtus:selectionPriority ?statedPriority }
   BIND(COALESCE(?statedPriority, 0) AS ?priority)
 }
