@@ -71,13 +71,13 @@ def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path |
     """Evaluate every requested item of a case against the rule base (default: the bundled one)."""
     rb = rules if isinstance(rules, RuleBase) else rulebase.get(rules)
     case_input = intake.read(case, rb)
-    working = inference.infer(case_input, rb)
     texts = Texts(rb.kb, rb.closure)
-    requests = sorted((r for r in working.objects(case_input.root, MTUS.request) if isinstance(r, URIRef)),
-                      key=lambda r: _request_key(working, r))
-    items = tuple(_item(working, r, rb, texts) for r in requests)
-    edition = selection.edition(working, case_input.root)
-    review = working.value(case_input.root, MTUS.reviewDate)
+    with inference.working_graph(case_input, rb) as working:
+        requests = sorted((r for r in working.objects(case_input.root, MTUS.request) if isinstance(r, URIRef)),
+                          key=lambda r: _request_key(working, r))
+        items = tuple(_item(working, r, rb, texts) for r in requests)
+        edition = selection.edition(working, case_input.root)
+        review = working.value(case_input.root, MTUS.reviewDate)
     review_date = review.toPython() if isinstance(review, Literal) else dt.date.min
     return Determination(
         case_id=case_input.identifier,

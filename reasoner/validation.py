@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyshacl
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
+from . import shacl
 from .catalog import Section
 from .namespaces import SH
 from .rulebase import RuleBase
@@ -28,13 +28,8 @@ class ShapeOutcome:
 
 
 def validate_item(working: Graph, request: URIRef, section: Section, rulebase: RuleBase) -> ShapeOutcome:
-    _, report, _ = pyshacl.validate(
-        working,
-        shacl_graph=rulebase.shapes,
-        focus_nodes=[request],
-        use_shapes=[*section.shape_iris(), *rulebase.helper_shapes],
-        allow_infos=True,
-    )
+    _, report = shacl.validate(working, rulebase.shapes, focus_nodes=[request],
+                               use_shapes=[*section.shape_iris(), *rulebase.helper_shapes], allow_infos=True)
     outcome = ShapeOutcome(report=report)
     parents = rulebase.parents
     for result in report.subjects(RDF.type, SH.ValidationResult):
