@@ -88,3 +88,30 @@ def test_the_engine_falls_back_for_inputs_it_does_not_read() -> None:
     report = differential.compare_batch(engine, [data])
     assert not report.differences, report.text()
     assert engine.fallbacks["date-form"] == 1
+
+
+def test_the_wording_reads_only_stated_properties() -> None:
+    """The fast path runs, after selection, only the rules whose output the chosen sections'
+    queries or the wording read; the wording's reads are taken to be the case format's own
+    properties (engine.wording_reads). A derived property read by the modules that word a
+    determination would be missed: none may be."""
+    import re
+    from pathlib import Path
+
+    from reasoner.fastpath.engine import wording_reads
+    from reasoner.namespaces import MTUS
+
+    rb = rulebase.get()
+    stated = wording_reads(rb)
+    package = Path(rulebase.__file__).resolve().parent
+    modules = ["api.py", "rationale.py", "texts.py", "decisions.py", "determination.py", "fastpath/decide.py"]
+    read = {name for module in modules
+            for name in re.findall(r"MTUS\.([a-z]\w*)", (package / module).read_text(encoding="utf-8"))}
+    assert read, "no property read found: the pattern no longer matches the modules"
+    assert {str(MTUS[name]) for name in read} <= stated, sorted(str(MTUS[n]) for n in read if str(MTUS[n]) not in stated)
+
+
+def test_the_two_passes_run_exactly_what_one_pass_would() -> None:
+    engine = Engine(rulebase.get())
+    assert engine.two_passes, "a rule run before selection is read by an earlier rule: every rule runs in one pass"
+    assert 0 < sum(engine.first_pass) < len(engine.rules)

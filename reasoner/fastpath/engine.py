@@ -18,6 +18,7 @@ intake error carries the reference path's messages. ``fallbacks`` counts why.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -27,25 +28,57 @@ from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
-from .. import api, intake, intake_check, rulebase_cache, selection, validation
+from .. import api, intake_check, rulebase_cache, selection, validation
 from .. import rulebase as rulebase_module
 from ..catalog import Section
 from ..determination import Determination
 from ..errors import MtusError
-from ..namespaces import MTUS
+from ..namespaces import MTUS, PREFIXES
 from ..rulebase import RuleBase
 from ..texts import Texts
 from ..validation import ShapeOutcome
 from . import caseread, decide
 from .caseread import DayRules, FastCase
 from .queries import VALUES, SectionQuery, compile_all, for_many
-from .rules import FastRule, needs
+from .rules import FastRule, demanded, iris, needs, writes
 from .store import CaseStore
 from .terms import prologue, sparql, to_ox, to_rdflib
 from .view import GraphView
+
+#: The ontology whose properties a case states (the case format's vocabulary).
+CORE = URIRef("https://w3id.org/mtus/ontology/core")
+_IRI = re.compile(r"<([^<>\s]+)>")
+_PREFIXED = re.compile(r"(?<![\w<])(" + "|".join(PREFIXES) + r"):([A-Za-z_][\w\-]*)")
+
+
+def wording_reads(rb: RuleBase) -> set[str]:
+    """What the wording of a determination reads from the working graph besides what selection
+    and the section's shapes read (decide.py, rationale.py, texts.describe): the types and the
+    properties a case states, never a derived one (tests/test_fastpath.py checks the modules).
+    A rule that writes one of these always runs."""
+    stated = {str(p) for p in rb.ontology.subjects(RDFS.isDefinedBy, CORE)
+              if (p, RDF.type, OWL.ObjectProperty) in rb.ontology or (p, RDF.type, OWL.DatatypeProperty) in rb.ontology}
+    return stated | {str(RDF.type)}
+
+
+def query_reads(text: str) -> set[str]:
+    """Every IRI a query text mentions, written in full or with one of our prefixes."""
+    return set(_IRI.findall(text)) | {str(PREFIXES[prefix]) + name for prefix, name in _PREFIXED.findall(text)}
+
+
+def _two_passes_exact(rules: list[FastRule], first: list[bool]) -> bool:
+    """Whether running the rules of ``first`` before the others gives what running them all in
+    order gives: no later-run rule reads what a first-pass rule placed after it may write."""
+    for index, rule in enumerate(rules):
+        if first[index]:
+            continue
+        for later, other in enumerate(rules[index + 1:], start=index + 1):
+            if first[later] and (other.writes is None or other.writes & rule.reads):
+                return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -58,12 +91,6 @@ class _Pending:
     days: list[ox.Triple]
 
 
-def _reference_quads(rb: RuleBase) -> list[ox.Quad]:
-    base = rb.reference_graph
-    intake.add_day_numbers(base, rb)  # as inference does to the merged graph
-    return [ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in base]  # type: ignore[arg-type]
-
-
 class Engine:
     """Evaluates cases on the fast path; one per process (it owns a store)."""
 
@@ -71,13 +98,20 @@ class Engine:
         rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
         self.rb = rb
         self.texts = Texts(rb.kb, rb.closure)
-        self.store = CaseStore(_reference_quads(rb), recycle)
+        compiled = rulebase_cache.load_or_build(rb.root, rb.digest, lambda: compile_all(rb), kind="fastpath")
+        reference = [ox.Quad(q.subject, q.predicate, q.object)
+                     for q in ox.parse(compiled["reference"], format=ox.RdfFormat.N_TRIPLES)]
+        self.store = CaseStore(reference, recycle)
         self.days = DayRules.of(rb)
-        self.rules = [FastRule(rule.name, prologue() + rule.path.read_text(encoding="utf-8"), needs(rule.query.algebra))
-                      for rule in rb.rules]
+        self.rules = [FastRule(rule.name, prologue() + rule.path.read_text(encoding="utf-8"), needs(rule.query.algebra),
+                               frozenset(iris(rule.query.algebra.p)), writes(rule.query.algebra)) for rule in rb.rules]
+        self.selection_reads: set[str] = compiled["selection_reads"]
+        self.wording_reads = wording_reads(rb)
+        self.first_pass = demanded(self.rules, self.selection_reads)
+        self.two_passes = _two_passes_exact(self.rules, self.first_pass)
+        self._reads: dict[URIRef, set[str]] = {}
         self.selection_query = for_many(prologue() + selection._SECTIONS, "request")
         self.edition_query = for_many(prologue() + selection._EDITION, "case")
-        compiled = rulebase_cache.load_or_build(rb.root, rb.digest, lambda: compile_all(rb), kind="fastpath")
         self.intake_queries: list[str] | None = compiled["intake"]
         self.intake_extra = [ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
                              for s, p, o in rb.ontology.triples((None, MTUS.dayNumberOf, None))]
@@ -190,13 +224,7 @@ class Engine:
         for item in batch:
             store.add(item.fast.triples)
             store.add(item.days)
-        present = store.predicates()
-        for rule in self.rules:
-            if rule.may_fire(present):
-                if store.construct(rule.text):
-                    present = store.predicates()
-            else:
-                self.skipped[rule.name] += 1
+        self._run_rules(self.first_pass if self.two_passes else [True] * len(self.rules))
         clock = self._lap("rules", clock)
         view = GraphView(store.store)
         graph = cast(Graph, view)
@@ -218,6 +246,12 @@ class Engine:
                 if section is not None:
                     foci.setdefault(section.iri, []).append(request)
         clock = self._lap("selection", clock)
+        if self.two_passes:
+            wanted = self.selection_reads | self.wording_reads
+            for iri in foci:
+                wanted |= self._section_reads(iri)
+            self._run_rules([b and not a for a, b in zip(self.first_pass, demanded(self.rules, wanted))])
+            clock = self._lap("rules", clock)
         outcomes: dict[URIRef, ShapeOutcome] = {}
         for iri, requests in foci.items():
             query = self.section(iri)
@@ -231,6 +265,26 @@ class Engine:
             out[item.index] = decide.determination(view, item.fast, root, items, editions.get(root), self.rb, self.texts)
         self._lap("decisions", clock)
         return out
+
+    def _run_rules(self, which: list[bool]) -> None:
+        """The chosen rules, in kb/rules/ order, each when the predicates it needs are present."""
+        store = self.store
+        present = store.predicates()
+        for rule, run in zip(self.rules, which):
+            if not run:
+                self.skipped[rule.name] += 1
+            elif rule.may_fire(present):
+                if store.construct(rule.text):
+                    present = store.predicates()
+            else:
+                self.skipped[rule.name] += 1
+
+    def _section_reads(self, iri: URIRef) -> set[str]:
+        """The predicates (every IRI) a section's compiled queries read."""
+        if iri not in self._reads:
+            query = self.section(iri)
+            self._reads[iri] = set().union(*(query_reads(t) for t in (query.templates if query else ())))
+        return self._reads[iri]
 
     def _lap(self, phase: str, start: float) -> float:
         """Add the time since ``start`` to ``phase`` of ``timings``; the time now."""

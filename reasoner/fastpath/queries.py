@@ -19,11 +19,14 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
+from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
-from ..namespaces import SH
+from .. import intake, selection
+from ..namespaces import PREFIXES, SH
 from ..rulebase import RuleBase
 from .compile import ALLOWED, ARG, PATH, Branch, ShapeCompiler, Unsupported, fill
+from .rules import iris
 from .terms import SPARQL_PREFIXES, prologue, sparql
 
 _FOCI = "%%FOCI%%"
@@ -161,7 +164,8 @@ def for_many(query: str, var: str) -> str:
 
 def compile_all(rb: RuleBase) -> dict[str, Any]:
     """The intake shapes and every section's shapes as queries (None where the compiler does
-    not translate them); kept in the rule-base cache between processes."""
+    not translate them), the predicates selection reads, and the reference graph with its day
+    numbers as N-Triples; kept in the rule-base cache between processes."""
     try:
         intake_queries: list[str] | None = conformance_queries(rb.intake_shapes)
     except Unsupported:
@@ -174,4 +178,9 @@ def compile_all(rb: RuleBase) -> dict[str, Any]:
             sections[iri] = section_query(rb.shapes, shapes, known | set(shapes))
         except Unsupported:
             sections[iri] = None
-    return {"intake": intake_queries, "sections": sections}
+    reference = rb.reference_graph
+    intake.add_day_numbers(reference, rb)  # as inference does to the working graph
+    selection_reads = set().union(*(iris(prepareQuery(q, initNs=dict(PREFIXES)).algebra)
+                                    for q in (selection._SECTIONS, selection._EDITION)))
+    return {"intake": intake_queries, "sections": sections, "selection_reads": selection_reads,
+            "reference": reference.serialize(format="nt", encoding="utf-8")}

@@ -1,4 +1,5 @@
-"""The derivation rules of kb/rules/, each with a test of whether it can derive anything.
+"""The derivation rules of kb/rules/: whether each can derive anything, and whether what it
+derives can matter.
 
 A rule whose WHERE pattern needs a predicate that the store does not hold has no solution, and
 Oxigraph's planning of a query costs more than evaluating most rules; so each rule is run only
@@ -7,6 +8,14 @@ it). What a rule *needs* is read from rdflib's algebra of the same text: the pre
 basic graph patterns, through joins, the left side of OPTIONAL and MINUS, and either side of
 UNION; anything not understood (a path with ``*``, an aggregate without GROUP BY, which has one
 solution even over nothing, an unknown operator) needs nothing, so the rule runs.
+
+A rule also matters only when something reads what it writes: :func:`demanded` walks the rules
+backwards from the predicates the rest of the pipeline reads (the selection queries, the
+compiled queries of the sections chosen, the predicates the wording reads), keeping a rule when
+it may write one of them and then adding what it reads. The engine runs the rules selection
+needs first, selects, then runs the rules the chosen sections need, in kb/rules/ order; this is
+exact when no rule run later reads what a rule run earlier but placed after it writes, which
+:meth:`reasoner.fastpath.engine.Engine` checks once (otherwise every rule runs in one pass).
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rdflib import URIRef
+from rdflib import URIRef, Variable
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
@@ -80,10 +89,99 @@ def needs(node: object) -> Needs:
     return _always
 
 
+def iris(node: object) -> set[str]:
+    """Every IRI an algebra node mentions (in patterns, paths, expressions and VALUES)."""
+    out: set[str] = set()
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, URIRef):
+            out.add(str(item))
+        elif isinstance(item, Path):
+            todo += list(getattr(item, "args", [])) + [getattr(item, "arg", None), getattr(item, "path", None)]
+        elif isinstance(item, dict):
+            todo += list(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            todo += list(item)
+    return out
+
+
+def _predicate_variables(node: object) -> set[Variable]:
+    found: set[Variable] = set()
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, CompValue) and item.name == "BGP":
+            found |= {p for _, p, _ in item.triples if isinstance(p, Variable)}
+        if isinstance(item, dict):
+            todo += list(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo += list(item)
+    return found
+
+
+def _bound_constants(node: object, var: Variable) -> set[str] | None:
+    """The IRIs ``var`` is bound to by BIND or VALUES; None when it may be bound otherwise."""
+    found: set[str] = set()
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, CompValue):
+            if item.name == "Extend" and item.var == var:
+                if not isinstance(item.expr, URIRef):
+                    return None
+                found.add(str(item.expr))
+            if item.name == "values":
+                for row in item.res or []:
+                    value = row.get(var)
+                    if value is not None and not isinstance(value, URIRef):
+                        return None
+                    if value is not None:
+                        found.add(str(value))
+        if isinstance(item, dict):
+            todo += list(item.values())
+        elif isinstance(item, (list, tuple)):
+            todo += list(item)
+    return found
+
+
+def writes(query: CompValue) -> frozenset[str] | None:
+    """The predicates a CONSTRUCT rule may derive; None when any predicate may come out (a
+    template predicate bound from the data, or by an expression)."""
+    out: set[str] = set()
+    data_bound = _predicate_variables(query.p)
+    for _, predicate, _ in query.template or []:
+        if isinstance(predicate, URIRef):
+            out.add(str(predicate))
+            continue
+        bound = None if predicate in data_bound else _bound_constants(query.p, predicate)
+        if bound is None:
+            return None
+        out |= bound
+    return frozenset(out)
+
+
 @dataclass(frozen=True)
 class FastRule:
-    """A rule's text for Oxigraph and the condition under which it may derive something."""
+    """A rule's text for Oxigraph, the condition under which it may derive something, and the
+    predicates it reads (any IRI it mentions) and may write (None: any)."""
 
     name: str
     text: str
     may_fire: Needs
+    reads: frozenset[str]
+    writes: frozenset[str] | None
+
+
+def demanded(rules: list[FastRule], wanted: set[str]) -> list[bool]:
+    """Which rules can change what is read of the predicates in ``wanted``: going backwards, a
+    rule is demanded when it may write a wanted predicate, and then what it reads is wanted
+    from the rules before it."""
+    wanted = set(wanted)
+    out = [False] * len(rules)
+    for index in range(len(rules) - 1, -1, -1):
+        rule = rules[index]
+        if rule.writes is None or rule.writes & wanted:
+            out[index] = True
+            wanted |= rule.reads
+    return out
