@@ -97,7 +97,8 @@ def timed_runs(argv: list[str], runs: int, env: dict[str, str] | None = None) ->
 
 def profile(script: list[str], top: int = 15) -> dict[str, Any]:
     """Where the time of a Python command goes: py-spy's samples by innermost function (own
-    time) and by outermost reasoner function (total time); cProfile if py-spy cannot attach."""
+    time) and by the innermost step of the engine (total time); cProfile if py-spy cannot
+    attach."""
     spy = Path(sys.executable).with_name("py-spy")
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "profile.txt"
@@ -130,12 +131,12 @@ def _collapse(text: str, top: int) -> dict[str, Any]:
         total += n
         frames = stack.split(";")
         own[_frame(frames[-1])] += n
-        inner = [f for f in frames if "fastpath/" in f or "reasoner/" in f]
-        phase[_frame(inner[-1]) if inner else "(outside the reasoner)"] += n
+        steps = [f for f in frames if "fastpath/engine.py" in f]
+        phase[_frame(steps[-1]).split(" (")[0] if steps else "(outside the engine)"] += n
     total = total or 1
     return {"samples": total,
             "own": [(name, round(100 * n / total, 1)) for name, n in own.most_common(top)],
-            "innermost_reasoner_frame": [(name, round(100 * n / total, 1)) for name, n in phase.most_common(top)]}
+            "engine_step": [(name, round(100 * n / total, 1)) for name, n in phase.most_common(top)]}
 
 
 def _frame(frame: str) -> str:

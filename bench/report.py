@@ -56,10 +56,15 @@ def table(r: dict[str, Any]) -> str:
         lines.append("")
         lines.append("fast path, one case at a time, ms per case by phase: "
                      + ", ".join(f"{k} {v:.2f}" for k, v in sorted(phases.items(), key=lambda kv: -kv[1])))
+    batch = [t for t in r["throughput"] if t.get("phases_ms")]
+    if batch:
+        t = max(batch, key=lambda row: row["cases"])
+        lines.append(f"fast path, batches of 32 (N={t['cases']:,}, 1 worker), ms per case by phase: "
+                     + ", ".join(f"{k} {v:.2f}" for k, v in sorted(t["phases_ms"].items(), key=lambda kv: -kv[1])))
     prof = r.get("profile")
     if prof:
-        lines.append(f"profile ({prof['tool']}), batches of the pool, own time:")
-        lines += [f"  {share:5.1f}%  {name}" for name, share in prof["own"][:10]]
+        lines.append(f"profile ({prof['tool']}) of the pool's batches, share of samples by engine step:")
+        lines += [f"  {share:5.1f}%  {name}" for name, share in prof.get("engine_step", prof["own"])[:8]]
     return "\n".join(lines)
 
 

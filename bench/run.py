@@ -2,10 +2,13 @@
 side in one run, on ``mtus generate`` cases (seeded); then the full differential check.
 
     python bench/run.py [--quick] [--sizes 1000,10000,100000] [--workers 1,2] [--latency 200]
-                        [--naive 5] [--diff 10000] [--json bench/results/latest.json] [--no-readme]
+                        [--naive 5] [--diff 10000] [--only floor,latency,...] [--no-readme]
 
-Prints a table, writes JSON, and rewrites the figures of README.md's "Performance" section
-(between its bench markers). Exits 1 if the differential check finds a difference.
+Prints a table, writes JSON (bench/results/latest.json, after each measurement, so that an
+interrupted run keeps what it measured; ``--only`` re-measures some and keeps the others;
+``--only ""`` only prints and publishes what is there), and
+rewrites the figures of README.md's "Performance" section (between its bench markers). Exits 1
+if the differential check finds a difference.
 """
 
 from __future__ import annotations
@@ -121,6 +124,27 @@ def baseline(rb: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
             "agree_with_reference": agree}
 
 
+SECTIONS = ("floor", "latency", "cold_cli", "naive", "throughput", "profile", "differential")
+
+
+def _save(path: Path, result: dict[str, Any]) -> None:
+    result["machine"]["load_after"] = os.getloadavg()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def differential_check(path: Path, count: int) -> dict[str, Any]:
+    start = time.perf_counter()
+    diff = differential.check(corpus.stream(path, count), workers=2, batch=16)
+    return {"cases": diff.cases, "items": diff.items, "identical": diff.agree,
+            "decisions_identical": diff.decisions_agree, "rejected": diff.rejected,
+            "fallbacks": dict(diff.fallbacks), "decisions": dict(diff.decisions),
+            "seconds": time.perf_counter() - start, "report": diff.text(),
+            "differences": [[name, d[:5]] for name, d in diff.differences[:20]]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, to try the benchmark out")
@@ -130,56 +154,64 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive", type=int, default=None, help="cases for the naive baseline (5)")
     parser.add_argument("--diff", type=int, default=None, help="generated cases for the differential check (10000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help="measure only these (comma-separated), keeping the others from --json")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results" / "latest.json")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
-    parser.add_argument("--no-profile", action="store_true")
     args = parser.parse_args(argv)
     sizes = args.sizes or ([200, 1000] if args.quick else [1000, 10000, 100000])
     n_latency = args.latency or (40 if args.quick else 200)
     n_naive = args.naive or (2 if args.quick else 5)
     n_diff = args.diff if args.diff is not None else (300 if args.quick else 10000)
+    only = [name for name in args.only.split(",") if name]
 
     rb = rulebase.get()
-    result: dict[str, Any] = {
-        "when": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
-        "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "rulebase": {"version": rb.version, "digest": rb.digest[:12], "sections": len(rb.catalog.sections),
-                     "rules": len(rb.rules)},
-    }
+    result: dict[str, Any] = {}
+    if set(only) != set(SECTIONS) and args.json.is_file():
+        result = json.loads(args.json.read_text(encoding="utf-8"))
+    if only or not result:
+        result.update({
+            "when": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg(), "python": platform.python_version(),
+                        "platform": platform.platform()},
+            "rulebase": {"version": rb.version, "digest": rb.digest[:12], "sections": len(rb.catalog.sections),
+                         "rules": len(rb.rules)},
+        })
     path, made = corpus.spool(rb, max(sizes + [n_latency, n_naive, n_diff]), args.seed)
     result["corpus"] = {"file": path.name, "seed": args.seed, "generated_in_s": made}
-    sample = corpus.first(path, max(n_latency, 2000))
-    print("floor ...", flush=True)
-    result["floor"] = floor(rb, sample[:2000])
-    print("latency ...", flush=True)
-    result["latency"] = latency(rb, sample[:n_latency])
-    print("cold CLI ...", flush=True)
-    result["cold_cli"] = cold_cli(sample[0], 5)
-    print("naive baseline ...", flush=True)
-    result["naive"] = baseline(rb, sample[:n_naive])
-    print("throughput ...", flush=True)
-    result["throughput"] = throughput(path, sizes, args.workers)
-    if not args.no_profile:
-        print("profile ...", flush=True)
-        result["profile"] = measure.profile([str(ROOT / "bench" / "profile_target.py"), str(path), str(min(sizes[-1], 3000))])
-    print(f"differential check on {n_diff} generated cases ...", flush=True)
-    start = time.perf_counter()
-    diff = differential.check(corpus.stream(path, n_diff), workers=2, batch=16)
-    result["differential"] = {"cases": diff.cases, "items": diff.items, "identical": diff.agree,
-                              "decisions_identical": diff.decisions_agree, "rejected": diff.rejected,
-                              "fallbacks": dict(diff.fallbacks), "decisions": dict(diff.decisions),
-                              "seconds": time.perf_counter() - start,
-                              "differences": [[name, d[:5]] for name, d in diff.differences[:20]]}
-    result["machine"]["load_after"] = os.getloadavg()
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    sample = corpus.first(path, max(n_latency, n_naive, 2000))
+    steps = {
+        "floor": lambda: floor(rb, sample[:2000]),
+        "latency": lambda: latency(rb, sample[:n_latency]),
+        "cold_cli": lambda: cold_cli(sample[0], 5),
+        "naive": lambda: baseline(rb, sample[:n_naive]),
+        "throughput": lambda: throughput(path, sizes, args.workers),
+        "profile": lambda: measure.profile([str(ROOT / "bench" / "profile_target.py"), str(path),
+                                            str(min(sizes[-1], 3000))]),
+        "differential": lambda: differential_check(path, n_diff),
+    }
+    for name in SECTIONS:
+        if name in only:
+            print(f"{name} ...", flush=True)
+            value = steps[name]()
+            if name == "throughput":  # keep rows of other sizes measured by an earlier --only run
+                done = {(row["cases"], row["workers"]) for row in value}
+                value = sorted([row for row in result.get(name, []) if (row["cases"], row["workers"]) not in done]
+                               + value, key=lambda row: (row["cases"], row["workers"]))
+            result[name] = value
+            _save(args.json, result)
+    if not only:  # --only "": print and publish what --json holds
+        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
+    missing = [name for name in SECTIONS if name not in result and name != "profile"]
+    if missing:
+        print(f"written: {args.json} (not yet measured: {', '.join(missing)})")
+        return 0
     print(report.table(result))
     print(f"written: {args.json}")
     if not args.no_readme and not args.quick:
         report.update_readme(ROOT / "README.md", result)
-    if diff.differences:
-        print(diff.text())
+    if result["differential"]["differences"]:
+        print(result["differential"]["report"])
         return 1
     return 0
 

@@ -12,6 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cases import stream
+from reasoner.fastpath import pool
 from reasoner.fastpath.pool import evaluate_many
 
 if __name__ == "__main__":
@@ -23,5 +24,9 @@ if __name__ == "__main__":
         errors += outcome.error is not None
         decisions.update(item[1] for item in outcome.items)
     seconds = time.perf_counter() - start
-    print(json.dumps({"cases": size, "workers": workers, "seconds": seconds, "cases_per_s": size / seconds,
-                      "errors": errors, "decisions": dict(decisions)}))
+    row = {"cases": size, "workers": workers, "seconds": seconds, "cases_per_s": size / seconds,
+           "errors": errors, "decisions": dict(decisions)}
+    if pool._ENGINE is not None:  # one worker: this process; its time by phase, ms per case
+        row["phases_ms"] = {k: 1000 * v / size for k, v in sorted(pool._ENGINE.timings.items())}
+        row["fallbacks"] = dict(pool._ENGINE.fallbacks)
+    print(json.dumps(row))
