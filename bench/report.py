@@ -59,7 +59,7 @@ def table(r: dict[str, Any]) -> str:
     batch = [t for t in r["throughput"] if t.get("phases_ms")]
     if batch:
         t = max(batch, key=lambda row: row["cases"])
-        lines.append(f"fast path, batches of 32 (N={t['cases']:,}, 1 worker), ms per case by phase: "
+        lines.append(f"fast path, batches of 128 (N={t['cases']:,}, 1 worker), ms per case by phase: "
                      + ", ".join(f"{k} {v:.2f}" for k, v in sorted(t["phases_ms"].items(), key=lambda kv: -kv[1])))
     prof = r.get("profile")
     if prof:

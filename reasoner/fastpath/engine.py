@@ -94,7 +94,7 @@ class _Pending:
 class Engine:
     """Evaluates cases on the fast path; one per process (it owns a store)."""
 
-    def __init__(self, rules: RuleBase | Path | None = None, recycle: int = 64) -> None:
+    def __init__(self, rules: RuleBase | Path | None = None, recycle: int = 128) -> None:
         rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
         self.rb = rb
         self.texts = Texts(rb.kb, rb.closure)
@@ -221,6 +221,7 @@ class Engine:
         reference path: one of its sections is outside what the compiler translates)."""
         store = self.store
         clock = time.perf_counter()
+        store.begin(len(batch))
         for item in batch:
             store.add(item.fast.triples)
             store.add(item.days)

@@ -62,7 +62,7 @@ def _batches(cases: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield batch
 
 
-def evaluate_many(cases: Iterable[Any], workers: int = 2, batch: int = 32,
+def evaluate_many(cases: Iterable[Any], workers: int = 2, batch: int = 128,
                   rules: Path | None = None) -> Iterator[Outcome]:
     """One outcome per case, in input order, from ``workers`` processes."""
     if workers <= 1:

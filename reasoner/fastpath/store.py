@@ -7,7 +7,9 @@ twice, twice). Only triples the store does not hold yet are added, and exactly t
 removed. Oxigraph never forgets a string it has seen, and a removed triple stays behind as a
 tombstone that later queries step over, so the store is rebuilt from the reference every
 ``recycle`` cases (rebuilding takes about as long as one case): memory and latency stay flat
-however many cases pass through.
+however many cases pass through. A round of cases after which the store is rebuilt anyway (a
+large batch) is not tracked: its triples are added in bulk (the store is a set, so a triple it
+holds already is not added twice) and nothing is removed.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ _DEFAULT = ox.DefaultGraph()
 
 
 class CaseStore:
-    def __init__(self, reference: list[ox.Quad], recycle: int = 64) -> None:
+    def __init__(self, reference: list[ox.Quad], recycle: int = 128) -> None:
         self._reference = reference
         self._recycle = recycle
         self._cases = 0
         self._added: list[ox.Quad] = []
+        self._tracking = True
         self.store = self._fresh()
 
     def _fresh(self) -> ox.Store:
@@ -33,9 +36,18 @@ class CaseStore:
         store.bulk_extend(self._reference)
         return store
 
+    def begin(self, cases: int) -> None:
+        """Start a round of ``cases`` cases (call before adding them)."""
+        self._tracking = self._cases + cases < self._recycle
+
     def add(self, triples: Iterable[ox.Triple]) -> int:
-        """Add the triples the store does not hold; returns how many were new."""
+        """Add the triples the store does not hold; returns how many were new (untracked: how
+        many were given)."""
         store, added = self.store, self._added
+        if not self._tracking:
+            quads = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
+            store.extend(quads)
+            return len(quads)
         count = 0
         for triple in triples:
             quad = ox.Quad(triple.subject, triple.predicate, triple.object)
@@ -78,9 +90,10 @@ class CaseStore:
     def reset(self, cases: int = 1) -> None:
         """Take the cases out again (and rebuild the store every ``recycle`` cases)."""
         self._cases += cases
-        if self._cases >= self._recycle:
+        if self._cases >= self._recycle or not self._tracking:
             self._cases = 0
             self._added = []
+            self._tracking = True
             self.store = self._fresh()
             return
         store = self.store
