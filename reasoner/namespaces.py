@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from rdflib import Namespace
+from functools import lru_cache
 
-MTUS = Namespace("https://w3id.org/mtus/ontology#")
-CODE = Namespace("https://w3id.org/mtus/code/")
-KB = Namespace("https://w3id.org/mtus/kb/")
-SHAPE = Namespace("https://w3id.org/mtus/shapes/")
+from rdflib import Namespace, URIRef
+
+
+@lru_cache(maxsize=4096)
+def _term(namespace: str, name: str) -> URIRef:
+    return URIRef(namespace + name)
+
+
+class _Namespace(Namespace):
+    """A namespace whose terms are made once: rdflib's builds a new URIRef (and checks it) on
+    every ``MTUS.request``, which the wording of a determination does thousands of times."""
+
+    def term(self, name: str) -> URIRef:
+        return _term(str(self), name) if isinstance(name, str) else URIRef(str(self))
+
+
+MTUS = _Namespace("https://w3id.org/mtus/ontology#")
+CODE = _Namespace("https://w3id.org/mtus/code/")
+KB = _Namespace("https://w3id.org/mtus/kb/")
+SHAPE = _Namespace("https://w3id.org/mtus/shapes/")
 CASE = Namespace("https://w3id.org/mtus/case/")
 DETERMINATION = Namespace("https://w3id.org/mtus/determination/")
-SH = Namespace("http://www.w3.org/ns/shacl#")
+SH = _Namespace("http://www.w3.org/ns/shacl#")
 SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 PROV = Namespace("http://www.w3.org/ns/prov#")

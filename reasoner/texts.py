@@ -18,13 +18,18 @@ class Texts:
     def __init__(self, kb: Graph, labels: Graph) -> None:
         self._kb = kb
         self._labels = labels
+        self._templates: dict[str, str] = {}  # the rule base does not change under a Texts
+        self._names: dict[Node, str] = {}
 
     def __call__(self, key: str, **fields: object) -> str:
-        value = self._kb.value(KB[f"text-{key}"], RDF.value)
-        if value is None:
-            raise RuleBaseError("kb/presentation.ttl", f"no text kb:text-{key}")
+        template = self._templates.get(key)
+        if template is None:
+            value = self._kb.value(KB[f"text-{key}"], RDF.value)
+            if value is None:
+                raise RuleBaseError("kb/presentation.ttl", f"no text kb:text-{key}")
+            template = self._templates[key] = str(value)
         try:
-            return str(value).format(**fields)
+            return template.format(**fields)
         except (KeyError, IndexError) as exc:
             raise RuleBaseError("kb/presentation.ttl", f"kb:text-{key} uses an unknown placeholder {exc}") from None
 
@@ -37,8 +42,11 @@ class Texts:
             if isinstance(value, (float, Decimal)):
                 return f"{value:.1f}".rstrip("0").rstrip(".")
             return str(node)
-        label = self._labels.value(node, RDFS.label) or self._kb.value(node, RDFS.label)
-        return str(label) if label is not None else local_name(node)
+        name = self._names.get(node)
+        if name is None:
+            label = self._labels.value(node, RDFS.label) or self._kb.value(node, RDFS.label)
+            name = self._names[node] = str(label) if label is not None else local_name(node)
+        return name
 
     def describe(self, graph: Graph, node: Node | None, path: Node | None) -> str:
         """A case fact in a reader's words, from the labels of its codes."""
