@@ -1,8 +1,13 @@
 """Batch evaluation into a store: ``mtus batch INPUT... [--store PATH | --endpoint URL] [--jobs N]``.
 
-Inputs are case files, folders of case files and JSON Lines files (one case per line). Each
-case is evaluated by one function, ``evaluate_case`` (a faster pipeline can replace it), in
-this process or in a pool of ``--jobs`` processes; this process alone writes to the store.
+Inputs are case files, folders of case files and JSON Lines files (one case per line). Cases
+are evaluated on the fast path (``--engine fast``, the default: :mod:`reasoner.fastpath`, in
+batches of up to 128, each case's record built from the engine's store) or one at a time on
+the reference path (``--engine reference``: ``evaluate_case``), in this process or in a pool of
+``--jobs`` processes; this process alone writes to the store. Both engines store the same
+records (the fast path's differential test; ``tests/test_batch.py`` compares the stores); a case
+the fast path does not decide itself (an input it does not read, a case the intake shapes
+reject) goes through ``evaluate_case``, so its record or its error is the reference path's.
 
 Idempotent and resumable: a case whose input hash (SHA-256 of the file, or of the JSON line as
 intake hashes a mapping) is already stored with a determination by the same rule base (version
@@ -27,19 +32,22 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Never
+from typing import Never, TypeVar
 
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib import Graph, URIRef
 from tqdm import tqdm
 
 from . import api, exports, inference, intake, rulebase
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError, Problem, RuleBaseError
+from .fastpath.engine import Engine, Kept
 from .namespaces import MTUS, local_name
 from .rulebase import RuleBase
 from .store import DEFAULT_STORE, open_store, records
 from .store.records import Backend, CaseRecord
 
+T = TypeVar("T")
 CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonld", ".ttl", ".turtle")
 #: facts of the working graph that analysts query, copied into the determination graph when the
 #: ontology declares them (the morphine-equivalent dose comes with the opioid sections)
@@ -110,36 +118,100 @@ def input_hash(ref: CaseRef) -> str:
         raise IntakeError(ref.source, [Problem("(file)", f"cannot be read: {exc.strerror}")]) from None
 
 
+def analyst_properties(rb: RuleBase) -> tuple[URIRef, ...]:
+    """The properties of ANALYST_FACTS that the rule base's ontology declares."""
+    return tuple(p for p in ANALYST_FACTS if (p, None, None) in rb.ontology)
+
+
 def _derived(case_input: intake.CaseInput, rb: RuleBase) -> Graph | None:
     """The analyst facts of the case's working graph. api.evaluate does not hand its working graph
     out, so it is built again here, only for cases that request a drug (the facts of
     ANALYST_FACTS are derived for requested medications)."""
-    wanted = tuple(p for p in ANALYST_FACTS if (p, None, None) in rb.ontology)
+    wanted = analyst_properties(rb)
     requests = list(case_input.graph.objects(case_input.root, MTUS.request))
     if not wanted or not any((r, MTUS.drug, None) in case_input.graph for r in requests):
         return None
     return exports.derived_facts(inference.infer(case_input, rb), case_input.root, wanted)
 
 
-def record_of(det: Determination, case_input: intake.CaseInput, rb: RuleBase, source: str) -> CaseRecord:
-    """What the store keeps of an evaluated case: its case graph and its determination graph."""
-    graph = exports.to_graph(det, _derived(case_input, rb))
+def _record(det: Determination, case_ntriples: str, derived: Graph | None, source: str) -> CaseRecord:
+    graph = exports.to_graph(det, derived)
     decisions = tuple((i.request_id, local_name(i.service), i.decision) for i in det.items)
     return CaseRecord(source, det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
-                      det.input_hash, det.rulebase_digest, case_input.graph.serialize(format="nt"),
-                      graph.serialize(format="nt"), decisions)
+                      det.input_hash, det.rulebase_digest, case_ntriples, graph.serialize(format="nt"), decisions)
+
+
+def record_of(det: Determination, case_input: intake.CaseInput, rb: RuleBase, source: str) -> CaseRecord:
+    """What the store keeps of an evaluated case: its case graph and its determination graph."""
+    return _record(det, case_input.graph.serialize(format="nt"), _derived(case_input, rb), source)
+
+
+def _kept_record(det: Determination, kept: Kept, source: str) -> CaseRecord:
+    """The record of a case decided on the fast path, from what the engine kept of it."""
+    derived = Graph()
+    for triple in kept.facts:
+        derived.add(triple)
+    case_ntriples = ox.serialize(kept.triples, format=ox.RdfFormat.N_TRIPLES)
+    assert case_ntriples is not None
+    return _record(det, case_ntriples.decode("utf-8"), derived if len(derived) else None, source)
+
+
+def _case(ref: CaseRef) -> str | dict[str, object]:
+    return _mapping(ref) if ref.text is not None else ref.path
 
 
 def evaluate_case(ref: CaseRef, rb: RuleBase) -> CaseRecord:
-    """Evaluate one case and return what the store keeps of it. Raises IntakeError."""
-    case: str | dict[str, object] = _mapping(ref) if ref.text is not None else ref.path
+    """Evaluate one case on the reference path and return what the store keeps of it. Raises
+    IntakeError."""
+    case = _case(ref)
     case_input = intake.read(case, rb)
     det = api.evaluate(case, rb)
     return record_of(det, case_input, rb, case_input.source if ref.text is None else ref.source)
 
 
-#: the function each case goes through; a faster pipeline can be put in its place
+#: the function each case goes through on the reference path
 EVALUATE: Callable[[CaseRef, RuleBase], CaseRecord] = evaluate_case
+ENGINES = ("fast", "reference")
+#: cases per round of the fast path (the engine's batch)
+CHUNK = 128
+_ENGINE: Engine | None = None
+
+
+def _fast_engine(rb: RuleBase) -> Engine:
+    global _ENGINE
+    if _ENGINE is None or _ENGINE.rb is not rb:
+        _ENGINE = Engine(rb)
+    return _ENGINE
+
+
+def _work_fast(refs: list[CaseRef], rb: RuleBase | None = None
+               ) -> list[tuple[CaseRef, CaseRecord | None, str | None]]:
+    """A round of cases on the fast path; a case it does not decide itself goes through
+    ``_work`` (the reference path: its record, or its error)."""
+    rules = rb or _WORKER_RULES
+    assert rules is not None
+    try:
+        cases: list[str | dict[str, object]] = [_case(ref) for ref in refs]
+    except IntakeError:  # a JSON line that is not a mapping: each case on its own
+        return [item for ref in refs for item in _work_fast([ref], rules)] if len(refs) > 1 else [_work(refs[0], rules)]
+    try:
+        results, kept = _fast_engine(rules).evaluate_keeping(cases, analyst_properties(rules))
+    except RuleBaseError:
+        raise
+    except Exception:  # noqa: BLE001 (the round failed as a whole: each case on the reference path)
+        return [_work(ref, rules) for ref in refs]
+    out: list[tuple[CaseRef, CaseRecord | None, str | None]] = []
+    for index, (ref, result) in enumerate(zip(refs, results, strict=True)):
+        got = kept.get(index)
+        if got is None or not isinstance(result, Determination):
+            out.append(_work(ref, rules))
+            continue
+        try:
+            out.append((ref, _kept_record(result, got, ref.path if ref.text is None else ref.source), None))
+        except Exception as exc:  # noqa: BLE001 (one broken case must not stop the batch; say what failed)
+            out.append((ref, None, f"{ref.source}: internal error {type(exc).__name__}: {exc}"))
+    return out
+
 
 _WORKER_RULES: RuleBase | None = None
 _PRELOAD = "MTUS_PRELOAD_RULES"
@@ -203,27 +275,38 @@ def _work(ref: CaseRef, rb: RuleBase | None = None) -> tuple[CaseRef, CaseRecord
         return ref, None, f"{ref.source}: internal error {type(exc).__name__}: {exc}"
 
 
-def _evaluated(refs: list[CaseRef], rb: RuleBase, jobs: int
+def _work_reference(refs: list[CaseRef], rb: RuleBase | None = None
+                    ) -> list[tuple[CaseRef, CaseRecord | None, str | None]]:
+    return [_work(ref, rb) for ref in refs]
+
+
+def _evaluated(refs: list[CaseRef], rb: RuleBase, jobs: int, engine: str = "fast"
                ) -> Generator[tuple[CaseRef, CaseRecord | None, str | None], None, None]:
-    if jobs <= 1 or len(refs) <= 1:
-        for ref in refs:
-            yield _work(ref, rb)
+    """Each case's record or error, as rounds complete: rounds of up to CHUNK cases on the fast
+    path (smaller when there are few cases, so that every worker has some), one case per round
+    on the reference path."""
+    work = _work_fast if engine == "fast" else _work_reference
+    size = max(1, min(CHUNK, len(refs) // (jobs * 4))) if engine == "fast" else 1
+    chunks = [refs[i:i + size] for i in range(0, len(refs), size)]
+    if jobs <= 1 or len(chunks) <= 1:
+        for chunk in chunks:
+            yield from work(chunk, rb)
         return
     pool = worker_pool(rb, jobs, _init_worker)
-    try:
-        queue = iter(refs)
-        running = {pool.submit(_work, ref) for ref in _take(queue, jobs * 4)}
+    try:  # a few rounds in flight per worker: memory stays flat
+        queue = iter(chunks)
+        running = {pool.submit(work, chunk) for chunk in _take(queue, jobs * 4)}
         while running:
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            running |= {pool.submit(_work, ref) for ref in _take(queue, len(done))}
+            running |= {pool.submit(work, chunk) for chunk in _take(queue, len(done))}
             for future in done:
-                yield future.result()
+                yield from future.result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _take(queue: Iterator[CaseRef], count: int) -> list[CaseRef]:
-    out: list[CaseRef] = []
+def _take(queue: Iterator[T], count: int) -> list[T]:
+    out: list[T] = []
     for ref in queue:
         out.append(ref)
         if len(out) >= count:
@@ -278,9 +361,10 @@ def _store_all(results: Iterator[tuple[CaseRef, CaseRecord | None, str | None]],
 
 
 def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progress: bool = True,
-        after_store: Callable[[int], None] | None = None) -> Summary:
-    """Evaluate and store every case of ``inputs`` not already stored; ``after_store`` is called
-    with the number stored so far after each case (a hook for tests)."""
+        after_store: Callable[[int], None] | None = None, engine: str = "fast") -> Summary:
+    """Evaluate (on ``engine``: fast or reference) and store every case of ``inputs`` not already
+    stored; ``after_store`` is called with the number stored so far after each case (a hook for
+    tests)."""
     refs = expand(inputs)
     summary = Summary(total=len(refs))
     records.put_rulebase(store, rb)
@@ -303,7 +387,7 @@ def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progres
                 continue
             seen.add(digest)
             todo.append(ref)
-        with closing(_evaluated(todo, rb, jobs)) as results:
+        with closing(_evaluated(todo, rb, jobs, engine)) as results:
             _store_all(results, store, summary, bar, after_store)
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -340,6 +424,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_store_arguments(parser)
     parser.add_argument("--jobs", type=jobs_count, default=1, metavar="N",
                         help="evaluate in N worker processes (default 1)")
+    parser.add_argument("--engine", choices=ENGINES, default="fast",
+                        help="fast (default): the fast path, in rounds of up to 128 cases; reference: "
+                             "rdflib and pySHACL, one case at a time (the same records, slower)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=main)
 
@@ -348,7 +435,7 @@ def main(args: argparse.Namespace) -> int:
     rb = rulebase.get(args.rules)
     store = open_store(args.store, args.endpoint, args.update_endpoint)
     try:
-        summary = run(args.inputs, store, rb, args.jobs, progress=not args.quiet)
+        summary = run(args.inputs, store, rb, args.jobs, progress=not args.quiet, engine=args.engine)
         count = records.determination_count(store)
     finally:
         store.close()

@@ -100,9 +100,11 @@ def _progress(text: str) -> int:
 
 
 def test_killed_batch_rerun_ends_with_every_case_once(inputs: list[Path], tmp_path: Path) -> None:
-    """A real kill (SIGKILL, no clean-up) in the middle of a parallel batch, then a re-run."""
+    """A real kill (SIGKILL, no clean-up) in the middle of a parallel batch, then a re-run. On the
+    reference engine, slow enough to be caught mid-way (the fast one stores ten cases at once;
+    storing and resuming do not depend on the engine)."""
     store = tmp_path / "store"
-    command = MTUS + ["batch", str(inputs[0]), "--store", str(store), "--jobs", "2"]
+    command = MTUS + ["batch", str(inputs[0]), "--store", str(store), "--jobs", "2", "--engine", "reference"]
     env = {**os.environ, "COLUMNS": "100"}
     progress = tmp_path / "progress.txt"
     with progress.open("wb") as err:
@@ -138,3 +140,52 @@ def test_json_lines_errors_name_the_line(rb: rulebase.RuleBase, tmp_path: Path) 
     assert [source for source, _ in summary.failures] == [f"{lines}:1", f"{lines}:2"]
     assert "not valid JSON" in summary.failures[0][1] and "one case per line" in summary.failures[1][1]
     assert json.loads(json.dumps(summary.decisions)) == {}
+
+
+def _normalised(ntriples: str) -> set[tuple[object, object, object]]:
+    """The triples of a record, numbers by value (the engines write a derived decimal with 18 or
+    28 places) and without the clock (when each determination was generated)."""
+    from rdflib import Graph
+    from rdflib.namespace import PROV
+
+    from reasoner.fastpath.compare import term
+
+    graph = Graph().parse(data=ntriples, format="nt")
+    return {(s, p, term(o)) for s, p, o in graph if p not in (PROV.generatedAtTime, PROV.endedAtTime)}
+
+
+def test_both_engines_store_the_same_records(rb: rulebase.RuleBase, inputs: list[Path], tmp_path: Path) -> None:
+    """What ``mtus batch`` stores does not depend on the engine: case graph, determination graph
+    (with its provenance and the analyst facts), decisions, keys; a case the fast path does not
+    decide itself (the broken file) fails with the reference path's message."""
+    medications = generator.Generator(rb).cases(40, seed=5)
+    generator.write([c for c in medications if any(r.get("drug") for r in c["requests"])][:12],
+                    tmp_path / "medications.jsonl")
+    refs = batch.expand([*inputs, tmp_path / "medications.jsonl"])
+    fast = {ref: (record, error) for ref, record, error in batch._evaluated(refs, rb, 1, "fast")}
+    reference = {ref: (record, error) for ref, record, error in batch._evaluated(refs, rb, 1, "reference")}
+    assert fast.keys() == reference.keys() == set(refs)
+    drugs = 0
+    for ref in refs:
+        (got, got_error), (want, want_error) = fast[ref], reference[ref]
+        assert got_error == want_error, ref
+        if want is None:
+            assert got is None
+            continue
+        assert got is not None
+        assert (got.source, got.case_id, got.case_iri, got.determination_iri, got.input_hash, got.rulebase_digest,
+                got.decisions) == (want.source, want.case_id, want.case_iri, want.determination_iri,
+                                   want.input_hash, want.rulebase_digest, want.decisions), ref
+        assert _normalised(got.case_ntriples) == _normalised(want.case_ntriples), ref
+        assert _normalised(got.determination_ntriples) == _normalised(want.determination_ntriples), ref
+        drugs += "morphineEquivalentDailyDose" in want.determination_ntriples
+    assert sum(1 for record, _ in reference.values() if record is None) == 1  # the broken file
+    assert drugs, "no case with a derived morphine-equivalent dose: the analyst facts went untested"
+
+
+def test_the_fast_engine_runs_in_rounds_through_the_pool(inputs: list[Path], tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    done = subprocess.run(MTUS + ["batch", *map(str, inputs), "--store", str(store), "--jobs", "2", "--quiet"],
+                          check=False, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr  # the broken file
+    assert "13 evaluated and stored" in done.stdout and "1 failed" in done.stdout

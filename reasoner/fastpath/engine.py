@@ -91,6 +91,27 @@ class _Pending:
     days: list[ox.Triple]
 
 
+def _root_of(name: str, roots: set[str]) -> str | None:
+    """The root among ``roots`` of which the node ``name`` is the case or a part
+    (``<root>/request/1``)."""
+    while True:
+        if name in roots:
+            return name
+        if "/" not in name:
+            return None
+        name = name.rsplit("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What :meth:`Engine.evaluate_keeping` keeps of a case decided on the fast path, beside its
+    determination: the case's own triples (its case graph) and the derived facts asked for, about
+    nodes of the case, read from the store before it is reset."""
+
+    triples: list[ox.Triple]
+    facts: list[tuple[URIRef, URIRef, Node]]
+
+
 class Engine:
     """Evaluates cases on the fast path; one per process (it owns a store)."""
 
@@ -156,6 +177,19 @@ class Engine:
         runs once for all of them (every rule joins on the case or the item, and every case
         has its own IRIs; a case whose IRIs are not its own is evaluated in a round of its own).
         """
+        return self.evaluate_keeping(cases)[0]
+
+    def evaluate_keeping(self, cases: Sequence[Any], facts: tuple[URIRef, ...] = ()
+                         ) -> tuple[list[Determination | MtusError], dict[int, Kept]]:
+        """:meth:`evaluate_batch`, and for each case decided on the fast path (by its index)
+        what is kept of it: its triples and its derived facts with one of the properties
+        ``facts`` (the rules that derive them run whatever the sections read). A case missing
+        from the second result was decided, or rejected, by the reference path."""
+        kept: dict[int, Kept] = {}
+        return self._evaluate(cases, facts, kept), kept
+
+    def _evaluate(self, cases: Sequence[Any], facts: tuple[URIRef, ...], kept: dict[int, Kept]
+                  ) -> list[Determination | MtusError]:
         clock = time.perf_counter()
         results: list[Determination | MtusError | None] = [None] * len(cases)
         pending: list[_Pending] = []
@@ -193,7 +227,12 @@ class Engine:
         clock = self._lap("intake", clock)
         if pending:
             try:
-                decided = self._decide(pending)
+                decided = self._decide(pending, facts)
+                if facts:
+                    found = self._facts(pending, facts)
+                    for item in pending:
+                        if item.index in decided:
+                            kept[item.index] = Kept(item.fast.triples, found.get(item.fast.root.value, []))
             finally:
                 clock = time.perf_counter()
                 self.store.reset(len(pending))
@@ -202,8 +241,28 @@ class Engine:
                 done = decided.get(item.index)
                 results[item.index] = done if done is not None else self._reference(item.case, "unsupported-shape")
         for index in solo:
-            results[index] = self.evaluate_batch([cases[index]])[0]
+            alone: dict[int, Kept] = {}
+            results[index] = self._evaluate([cases[index]], facts, alone)[0]
+            if 0 in alone:
+                kept[index] = alone[0]
         return [r for r in results if r is not None]
+
+    def _facts(self, batch: list[_Pending], properties: tuple[URIRef, ...]
+               ) -> dict[str, list[tuple[URIRef, URIRef, Node]]]:
+        """The store's triples with one of ``properties`` about a node of a case of the batch,
+        by the case's root IRI (as exports.derived_facts reads them from a working graph)."""
+        roots = {item.fast.root.value for item in batch}
+        out: dict[str, list[tuple[URIRef, URIRef, Node]]] = {}
+        for prop in properties:
+            for quad in self.store.store.quads_for_pattern(None, to_ox(prop), None, ox.DefaultGraph()):  # type: ignore[arg-type]
+                subject = quad.subject
+                if not isinstance(subject, ox.NamedNode):
+                    continue
+                name = subject.value
+                root = _root_of(name, roots)
+                if root is not None:
+                    out.setdefault(root, []).append((URIRef(name), prop, to_rdflib(quad.object)))
+        return out
 
     def _intake_rejects(self, batch: list[_Pending]) -> bool:
         """The intake shapes over what intake_check gives pySHACL (per case: the case, its day
@@ -216,7 +275,7 @@ class Engine:
         assert self.intake_queries is not None
         return self.store.ask_scratch(self.intake_queries, data)
 
-    def _decide(self, batch: list[_Pending]) -> dict[int, Determination]:
+    def _decide(self, batch: list[_Pending], facts: tuple[URIRef, ...] = ()) -> dict[int, Determination]:
         """Determinations of the batch's cases (a case missing from the result must go to the
         reference path: one of its sections is outside what the compiler translates)."""
         store = self.store
@@ -248,7 +307,7 @@ class Engine:
                     foci.setdefault(section.iri, []).append(request)
         clock = self._lap("selection", clock)
         if self.two_passes:
-            wanted = self.selection_reads | self.wording_reads
+            wanted = self.selection_reads | self.wording_reads | {str(p) for p in facts}
             for iri in foci:
                 wanted |= self._section_reads(iri)
             self._run_rules([b and not a for a, b in zip(self.first_pass, demanded(self.rules, wanted))])
