@@ -23,7 +23,7 @@ lint: $(STAMP)
 
 # Performance benchmark (not part of the tests): reference path, fast path, naive baseline and
 # floor on generated cases, batch throughput with 1 and 2 workers, then the differential check
-# of the fast path on 10,000 generated cases (bench/run.py; about an hour on two cores).
+# of the fast path on 10,000 generated cases (bench/run.py; about 25 minutes on two cores).
 # BENCH_ARGS="--quick" for a short run.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
