@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from . import decisions, inference, intake, rationale, rulebase, selection, validation
 from .catalog import Section
@@ -78,19 +79,25 @@ def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path |
         items = tuple(_item(working, r, rb, texts) for r in requests)
         edition = selection.edition(working, case_input.root)
         review = working.value(case_input.root, MTUS.reviewDate)
-    review_date = review.toPython() if isinstance(review, Literal) else dt.date.min
+    return determination(case_input.identifier, case_input.root, review, case_input.input_hash, case_input.source,
+                         edition, items, rb, texts)
+
+
+def determination(case_id: str, case_iri: URIRef, review: Node | None, input_hash: str, source: str,
+                  edition: URIRef | None, items: tuple[ItemDecision, ...], rb: RuleBase, texts: Texts) -> Determination:
+    """The determination of a case from its decided items; shared by every validation engine."""
     return Determination(
-        case_id=case_input.identifier,
-        case_iri=case_input.root,
-        review_date=review_date,
+        case_id=case_id,
+        case_iri=case_iri,
+        review_date=review.toPython() if isinstance(review, Literal) else dt.date.min,
         rulebase_version=rb.version,
         rulebase_digest=rb.digest,
-        input_hash=case_input.input_hash,
+        input_hash=input_hash,
         edition=edition,
         edition_label=texts.label(edition) if edition is not None else "",
         items=items,
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
-        source=case_input.source,
+        source=source,
     )
 
 

@@ -7,13 +7,14 @@ datatype out, so a string literal maps to an rdflib literal without datatype and
 from __future__ import annotations
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from ..namespaces import PREFIXES
+from ..store.terms import from_ox, to_ox
 
-OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+__all__ = ["SPARQL_PREFIXES", "prologue", "sparql", "to_ox", "to_rdflib"]
 
 _XSD_STRING = str(XSD.string)
 _OX_STRING = ox.NamedNode(_XSD_STRING)
@@ -31,34 +32,11 @@ def prologue(prefixes: dict[str, str] | None = None) -> str:
 
 
 def to_rdflib(term: object) -> Node:
-    """An rdflib term for a pyoxigraph term."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    raise TypeError(f"not an RDF term: {term!r}")
-
-
-def to_ox(term: Node) -> OxTerm:
-    """A pyoxigraph term for an rdflib term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is None:
-            return ox.Literal(str(term))
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-    raise TypeError(f"not an RDF term: {term!r}")
+    """An rdflib term for a pyoxigraph term (the store's conversion; never None here)."""
+    node = from_ox(term)
+    if node is None:
+        raise TypeError("not an RDF term: None")
+    return node
 
 
 def _escape(text: str) -> str:
