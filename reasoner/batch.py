@@ -39,6 +39,7 @@ from rdflib import Graph, URIRef
 from tqdm import tqdm
 
 from . import api, exports, inference, intake, rulebase
+from .arguments import at_least_one
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError, Problem, RuleBaseError
 from .fastpath.engine import Engine, Kept
@@ -396,15 +397,8 @@ def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progres
     return summary
 
 
-def jobs_count(text: str) -> int:
-    """``--jobs``: a whole number of worker processes, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of processes, at least 1; got {text!r}")
-    return value
+#: ``--jobs``: a whole number of worker processes, at least 1
+jobs_count = at_least_one("processes")
 
 
 def add_store_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:

@@ -26,6 +26,7 @@ from rdflib import URIRef
 from rdflib.namespace import RDF
 
 from . import rulebase
+from .arguments import at_least_one
 from .catalog import Section
 from .errors import EXIT_OK, EXIT_RULEBASE, MtusError
 from .namespaces import CODE, MTUS, local_name
@@ -247,16 +248,6 @@ def write(cases: list[dict[str, Any]], out: Path) -> int:
     return len(cases)
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of cases, at least 1; got {text!r}")
-    return value
-
-
 def _seed(text: str) -> int:
     try:
         return int(text)
@@ -266,7 +257,7 @@ def _seed(text: str) -> int:
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("generate", help="write synthetic, valid cases for every encoded service (seeded)")
-    parser.add_argument("--count", type=_count, required=True, metavar="N", help="how many cases")
+    parser.add_argument("--count", type=at_least_one("cases"), required=True, metavar="N", help="how many cases")
     parser.add_argument("--seed", type=_seed, default=1, metavar="S", help="random seed (default 1); "
                         "the same seed and rule base give the same cases")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR|FILE.jsonl",
