@@ -1,8 +1,10 @@
 """``mtus lint``: the rule-base checks a guideline author runs before committing.
 
 Shapes against SHACL-SHACL; house style (shapes/house-style/) over ontology, kb and shapes;
-a criterion without shapes or a section without criteria; test-case coverage (every criterion
-met in one case and failed in another); ontology consistency with HermiT (owlready2, Java).
+a criterion without shapes or a section without criteria; arithmetic in the derivation rules
+that both SPARQL engines compute alike (docs/rule-arithmetic.md); test-case coverage (every
+criterion met in one case and failed in another); ontology consistency with HermiT (owlready2,
+Java).
 Each finding names the file and the node. A check with nothing to check fails.
 """
 
@@ -14,13 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyshacl
-from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, XSD
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from . import coverage
 from .errors import EXIT_LINT, EXIT_OK
 from .namespaces import SH
-from .rulebase import RuleBase
+from .rulebase import Rule, RuleBase
 
 
 def _where(rb: RuleBase, node: object) -> str:
@@ -72,6 +75,41 @@ def structure(rb: RuleBase) -> list[str]:
     return problems
 
 
+def _divisions(node: object, guarded: tuple[bool, bool] = (False, False)) -> list[tuple[object, bool, bool]]:
+    """Every division of an algebra node: (divisor, inside ROUND, inside IF)."""
+    found: list[tuple[object, bool, bool]] = []
+    if isinstance(node, CompValue):
+        rounded, conditional = guarded
+        if node.name == "Builtin_ROUND":
+            rounded = True
+        elif node.name == "Builtin_IF":
+            conditional = True
+        if node.name == "MultiplicativeExpression":
+            found += [(other, rounded, conditional) for op, other in zip(node.op, node.other) if op == "/"]
+        for value in node.values():
+            found += _divisions(value, (rounded, conditional))
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            found += _divisions(value, guarded)
+    return found
+
+
+def rule_arithmetic(rules: list[Rule]) -> list[str]:
+    """A division by anything but a whole number is written IF(x = 0, 0, ROUND(x * 10000 / d) / 10000):
+    rounded, so that a later product stays within Oxigraph's 18 decimal places, and never of a
+    zero (Oxigraph gives an error for 0 divided by a non-integer decimal)."""
+    problems = []
+    for rule in rules:
+        for divisor, rounded, conditional in _divisions(rule.query.algebra):
+            whole = isinstance(divisor, Literal) and divisor.datatype == XSD.integer
+            if not whole and not (rounded and conditional):
+                what = f"?{divisor}" if not isinstance(divisor, (CompValue, Literal)) else str(divisor)[:40]
+                problems.append(f"{Path(*rule.path.parts[-3:])}: a division by {what} that is not written "
+                                "IF(x = 0, 0, ROUND(x * 10000 / d) / 10000): the SPARQL engines would derive "
+                                "different values (docs/rule-arithmetic.md)")
+    return problems
+
+
 def hermit(rb: RuleBase) -> list[str]:
     """Ontology consistency with HermiT (owlready2 runs it on the JVM)."""
     import owlready2
@@ -104,7 +142,7 @@ def case_coverage(rb: RuleBase, cases: Path) -> list[str]:
 
 def run(rb: RuleBase, hermit_check: bool = True, cases: Path | None = None) -> int:
     checks: list[tuple[str, Callable[[], list[str]]]] = [("structure", lambda: structure(rb)), ("SHACL-SHACL", lambda: shacl_shacl(rb)),
-              ("house style", lambda: house_style(rb)),
+              ("house style", lambda: house_style(rb)), ("rule arithmetic", lambda: rule_arithmetic(rb.rules)),
               ("test-case coverage", lambda: case_coverage(rb, cases or rb.root / "tests" / "cases"))]
     if hermit_check:
         checks.append(("HermiT consistency", lambda: hermit(rb)))
