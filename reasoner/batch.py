@@ -191,17 +191,22 @@ def _work_fast(refs: list[CaseRef], rb: RuleBase | None = None
     ``_work`` (the reference path: its record, or its error)."""
     rules = rb or _WORKER_RULES
     assert rules is not None
-    try:
-        cases: list[str | dict[str, object]] = [_case(ref) for ref in refs]
-    except IntakeError:  # a JSON line that is not a mapping: each case on its own
-        return [item for ref in refs for item in _work_fast([ref], rules)] if len(refs) > 1 else [_work(refs[0], rules)]
+    out: list[tuple[CaseRef, CaseRecord | None, str | None]] = []
+    readable: list[CaseRef] = []
+    cases: list[str | dict[str, object]] = []
+    for ref in refs:
+        try:
+            cases.append(_case(ref))
+            readable.append(ref)
+        except IntakeError:  # a JSON line that is not a case: the reference path reports it
+            out.append(_work(ref, rules))
+    refs = readable
     try:
         results, kept = _fast_engine(rules).evaluate_keeping(cases, analyst_properties(rules))
     except RuleBaseError:
         raise
     except Exception:  # noqa: BLE001 (the round failed as a whole: each case on the reference path)
-        return [_work(ref, rules) for ref in refs]
-    out: list[tuple[CaseRef, CaseRecord | None, str | None]] = []
+        return out + [_work(ref, rules) for ref in refs]
     for index, (ref, result) in enumerate(zip(refs, results, strict=True)):
         got = kept.get(index)
         if got is None or not isinstance(result, Determination):

@@ -20,7 +20,7 @@ exact when no rule run later reads what a rule run earlier but placed after it w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rdflib import URIRef, Variable
@@ -89,59 +89,47 @@ def needs(node: object) -> Needs:
     return _always
 
 
-def iris(node: object) -> set[str]:
-    """Every IRI an algebra node mentions (in patterns, paths, expressions and VALUES)."""
-    out: set[str] = set()
+def _nodes(node: object) -> Iterator[object]:
+    """Every node of an algebra tree: operators, their arguments, paths and the terms in them."""
     todo = [node]
     while todo:
         item = todo.pop()
-        if isinstance(item, URIRef):
-            out.add(str(item))
-        elif isinstance(item, Path):
-            todo += list(getattr(item, "args", [])) + [getattr(item, "arg", None), getattr(item, "path", None)]
+        yield item
+        if isinstance(item, Path):
+            todo += [*getattr(item, "args", []), getattr(item, "arg", None), getattr(item, "path", None)]
         elif isinstance(item, dict):
             todo += list(item.values())
         elif isinstance(item, (list, tuple, set)):
             todo += list(item)
-    return out
+
+
+def iris(node: object) -> set[str]:
+    """Every IRI an algebra node mentions (in patterns, paths, expressions and VALUES)."""
+    return {str(item) for item in _nodes(node) if isinstance(item, URIRef)}
 
 
 def _predicate_variables(node: object) -> set[Variable]:
-    found: set[Variable] = set()
-    todo = [node]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, CompValue) and item.name == "BGP":
-            found |= {p for _, p, _ in item.triples if isinstance(p, Variable)}
-        if isinstance(item, dict):
-            todo += list(item.values())
-        elif isinstance(item, (list, tuple)):
-            todo += list(item)
-    return found
+    return {p for item in _nodes(node) if isinstance(item, CompValue) and item.name == "BGP"
+            for _, p, _ in item.triples if isinstance(p, Variable)}
 
 
 def _bound_constants(node: object, var: Variable) -> set[str] | None:
     """The IRIs ``var`` is bound to by BIND or VALUES; None when it may be bound otherwise."""
     found: set[str] = set()
-    todo = [node]
-    while todo:
-        item = todo.pop()
-        if isinstance(item, CompValue):
-            if item.name == "Extend" and item.var == var:
-                if not isinstance(item.expr, URIRef):
+    for item in _nodes(node):
+        if not isinstance(item, CompValue):
+            continue
+        if item.name == "Extend" and item.var == var:
+            if not isinstance(item.expr, URIRef):
+                return None
+            found.add(str(item.expr))
+        if item.name == "values":
+            for row in item.res or []:
+                value = row.get(var)
+                if value is not None and not isinstance(value, URIRef):
                     return None
-                found.add(str(item.expr))
-            if item.name == "values":
-                for row in item.res or []:
-                    value = row.get(var)
-                    if value is not None and not isinstance(value, URIRef):
-                        return None
-                    if value is not None:
-                        found.add(str(value))
-        if isinstance(item, dict):
-            todo += list(item.values())
-        elif isinstance(item, (list, tuple)):
-            todo += list(item)
+                if value is not None:
+                    found.add(str(value))
     return found
 
 
