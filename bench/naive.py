@@ -50,7 +50,8 @@ def evaluate(case: dict[str, Any], rb: RuleBase) -> list[tuple[str, str]]:
             data += data.query(rule.query).graph or Graph()
         requests = sorted(r for r in data.objects(case_input.root, MTUS.request) if isinstance(r, URIRef))
         every_shape = sorted(s for s in rb.shapes.subjects(RDF.type, SH.NodeShape) if isinstance(s, URIRef))
-        _, report, _ = pyshacl.validate(data, shacl_graph=rb.shapes, focus_nodes=requests,
+        shapes = rb.shapes_on(selection.rule_date(data, requests[0])) if requests else rb.shapes
+        _, report, _ = pyshacl.validate(data, shacl_graph=shapes, focus_nodes=requests,
                                         use_shapes=every_shape, allow_infos=True)
         out = []
         for request in requests:

@@ -1,21 +1,33 @@
 """The guideline sections and criteria of kb/, read into frozen dataclasses.
 
 The catalog holds the words a reader sees (statements, met / not met / not documented texts,
-citations); the Python that renders decisions only assembles them.
+citations); the Python that renders decisions only assembles them. The texts of kb/ name
+thresholds by placeholders (reasoner/thresholds.py): :meth:`Catalog.in_force` gives a section
+as in force on a rule date, its texts filled with the values then in force.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
+from . import thresholds as thresholds_module
 from .errors import RuleBaseError
+from .kinds import Kind, Step
 from .namespaces import DCTERMS, MTUS, qname
+from .thresholds import Threshold, Writer
+
+#: shape annotations that take their bound from a threshold (compiled by reasoner/shapes.py)
+BOUNDS = (MTUS.minInclusiveFrom, MTUS.maxInclusiveFrom, MTUS.minExclusiveFrom, MTUS.maxExclusiveFrom)
+#: the criterion texts, by field name, and the kb property each comes from
+TEXTS = {"statement": MTUS.statement, "shortfall": MTUS.shortfall, "met_text": MTUS.metText,
+         "not_met_text": MTUS.notMetText, "not_documented_text": MTUS.notDocumentedText,
+         "not_applicable_text": MTUS.notApplicableText, "documentation_needed": MTUS.documentationNeeded}
 
 
 @dataclass(frozen=True)
@@ -23,6 +35,7 @@ class Criterion:
     iri: URIRef
     order: str
     kind: URIRef
+    reading: tuple[Step, ...]
     statement: str
     shortfall: str
     met_text: str
@@ -35,6 +48,12 @@ class Criterion:
     pages: str
     branches: tuple[Criterion, ...]
     shapes: dict[URIRef, tuple[URIRef, ...]]
+    #: thresholds its shapes compare with (the bounds a record value is compared with)
+    compared: tuple[URIRef, ...] = ()
+    #: thresholds its texts name
+    named: tuple[URIRef, ...] = ()
+    #: the values of ``compared`` in force (set when the section is taken as in force on a date)
+    bounds: tuple[object, ...] = ()
 
     def walk(self) -> list[Criterion]:
         """This criterion and its branches, depth first."""
@@ -69,6 +88,16 @@ class Section:
     recognised_by: tuple[str, ...]
     search_step: SearchStep
     criteria: tuple[Criterion, ...]
+    #: the threshold values it was taken with (threshold, first day of the value); empty for
+    #: the catalog's templates
+    values_key: tuple[tuple[URIRef, dt.date], ...] = ()
+
+    def thresholds(self) -> set[URIRef]:
+        """Every threshold its shapes and texts use."""
+        out = thresholds_module.named(self.summary)
+        for crit in self.all_criteria():
+            out |= set(crit.compared) | set(crit.named)
+        return out
 
     def all_criteria(self) -> list[Criterion]:
         out: list[Criterion] = []
@@ -88,7 +117,45 @@ class Section:
 class Catalog:
     sections: dict[URIRef, Section]
     criteria: dict[URIRef, Criterion]
-    thresholds: dict[URIRef, dict[str, Any]]
+    thresholds: dict[URIRef, Threshold]
+    kinds: dict[URIRef, Kind]
+    writer: Writer
+    files: dict[URIRef, str] = field(default_factory=dict)
+    _in_force: dict[tuple[URIRef, tuple[tuple[URIRef, dt.date], ...]], Section] = field(default_factory=dict)
+
+    def values_key(self, section: Section, day: dt.date) -> tuple[tuple[URIRef, dt.date], ...]:
+        """The values in force on ``day`` of the thresholds the section uses."""
+        out = []
+        for iri in sorted(section.thresholds()):
+            threshold = self.thresholds.get(iri)
+            value = threshold.on(day) if threshold else None
+            if value is not None:
+                out.append((iri, value.start))
+        return tuple(out)
+
+    def in_force(self, iri: URIRef, day: dt.date) -> Section:
+        """The section as in force on ``day``: its texts filled with the threshold values then
+        in force, each criterion's bounds set."""
+        template = self.sections[iri]
+        key = (iri, self.values_key(template, day))
+        found = self._in_force.get(key)
+        if found is None:
+            where = f"{self.files.get(iri, 'kb/')}: {qname(iri)}"
+            found = replace(template, summary=self.writer.fill(template.summary, day, where),
+                            criteria=tuple(self._fill(c, day) for c in template.criteria), values_key=key[1])
+            self._in_force[key] = found
+        return found
+
+    def _fill(self, crit: Criterion, day: dt.date) -> Criterion:
+        where = f"{self.files.get(crit.iri, 'kb/')}: {qname(crit.iri)}"
+        texts: dict[str, Any] = {name: self.writer.fill(getattr(crit, name), day, where) for name in TEXTS}
+        bounds = []
+        for iri in crit.compared:
+            value = self.thresholds[iri].on(day) if iri in self.thresholds else None
+            if value is not None:
+                bounds.append(value.value.toPython())
+        return replace(crit, **texts, bounds=tuple(bounds),
+                       branches=tuple(self._fill(b, day) for b in crit.branches))
 
 
 def _text(graph: Graph, node: Node, prop: URIRef, default: str = "") -> str:
@@ -111,8 +178,26 @@ def _date(value: Node | None) -> dt.date | None:
     return None
 
 
+def _compared(shapes: Graph, shape_nodes: list[URIRef]) -> tuple[URIRef, ...]:
+    """The thresholds that the shapes (and their blank-node parts) take bounds from."""
+    found: set[URIRef] = set()
+    seen: set[Node] = set()
+    todo: list[Node] = list(shape_nodes)
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for prop, value in shapes.predicate_objects(node):
+            if prop in BOUNDS and isinstance(value, URIRef):
+                found.add(value)
+            elif isinstance(value, BNode):
+                todo.append(value)
+    return tuple(sorted(found))
+
+
 def _criterion(kb: Graph, shapes: Graph, node: URIRef, section_pages: str,
-               files: dict[URIRef, str]) -> Criterion:
+               files: dict[URIRef, str], kinds: dict[URIRef, Kind]) -> Criterion:
     branches = sorted(kb.objects(node, MTUS.branch), key=lambda b: str(kb.value(b, MTUS.order)))
     by_role: dict[URIRef, list[URIRef]] = {}
     for shape in shapes.subjects(MTUS.criterion, node):
@@ -125,12 +210,21 @@ def _criterion(kb: Graph, shapes: Graph, node: URIRef, section_pages: str,
     kind = kb.value(node, MTUS.criterionKind)
     if not isinstance(kind, URIRef):
         raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}", "criterion has no mtus:criterionKind")
-    if kind != MTUS.Alternatives and not by_role:
+    if kind not in kinds:
+        raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}",
+                            f"{qname(kind)} is not a criterion kind (one of "
+                            + ", ".join(qname(k) for k in sorted(kinds)) + ")")
+    if not kinds[kind].requires_branches and not by_role:
         raise RuleBaseError(f"{files.get(node, 'kb/')}: {qname(node)}", "criterion has no shape in shapes/")
+    texts = {name: _text(kb, node, prop) for name, prop in TEXTS.items()}
+    named: set[URIRef] = set()
+    for text in texts.values():
+        named |= thresholds_module.named(text)
     return Criterion(
         iri=node,
         order=_text(kb, node, MTUS.order),
         kind=kind,
+        reading=kinds[kind].reading,
         statement=_require(kb, node, MTUS.statement, files),
         shortfall=_require(kb, node, MTUS.shortfall, files),
         met_text=_require(kb, node, MTUS.metText, files),
@@ -141,9 +235,11 @@ def _criterion(kb: Graph, shapes: Graph, node: URIRef, section_pages: str,
         confirmed=kb.value(node, MTUS.confirmation) == MTUS.Confirmed,
         confirmed_by=_text(kb, node, MTUS.confirmedBy),
         pages=_text(kb, node, MTUS.pages, section_pages),
-        branches=tuple(_criterion(kb, shapes, b, section_pages, files) for b in branches
+        branches=tuple(_criterion(kb, shapes, b, section_pages, files, kinds) for b in branches
                        if isinstance(b, URIRef)),
         shapes={role: tuple(sorted(group)) for role, group in by_role.items()},
+        compared=_compared(shapes, [s for role, group in by_role.items() if role != MTUS.Evidence for s in group]),
+        named=tuple(sorted(named)),
     )
 
 
@@ -154,7 +250,8 @@ def _step(kb: Graph, node: Node | None) -> SearchStep:
                       _text(kb, node, RDFS.label), _text(kb, node, DCTERMS.description))
 
 
-def build(kb: Graph, shapes: Graph, files: dict[URIRef, str]) -> Catalog:
+def build(kb: Graph, shapes: Graph, files: dict[URIRef, str], kinds: dict[URIRef, Kind],
+          thresholds: dict[URIRef, Threshold], writer: Writer) -> Catalog:
     sections: dict[URIRef, Section] = {}
     criteria: dict[URIRef, Criterion] = {}
     for node in sorted(s for s in kb.subjects(RDF.type, MTUS.GuidelineSection) if isinstance(s, URIRef)):
@@ -164,7 +261,7 @@ def build(kb: Graph, shapes: Graph, files: dict[URIRef, str]) -> Catalog:
         pages = _text(kb, node, MTUS.pages)
         crit_nodes = sorted((c for c in kb.objects(node, MTUS.criterion) if isinstance(c, URIRef)),
                             key=lambda c: float(str(kb.value(c, MTUS.order) or 0)))
-        crits = tuple(_criterion(kb, shapes, c, pages, files) for c in crit_nodes
+        crits = tuple(_criterion(kb, shapes, c, pages, files, kinds) for c in crit_nodes
                       if isinstance(c, URIRef))
         start = _date(kb.value(node, MTUS.effectiveFrom))
         if start is None:
@@ -189,14 +286,4 @@ def build(kb: Graph, shapes: Graph, files: dict[URIRef, str]) -> Catalog:
         sections[node] = section
         for crit in section.all_criteria():
             criteria[crit.iri] = crit
-    thresholds: dict[URIRef, dict[str, Any]] = {}
-    for threshold in kb.subjects(RDF.type, MTUS.Threshold):
-        if isinstance(threshold, URIRef):
-            node = threshold
-            thresholds[node] = {
-                "value": kb.value(node, MTUS.value),
-                "unit": kb.value(node, MTUS.unitOfMeasure),
-                "label": _text(kb, node, RDFS.label),
-                "source": kb.value(node, DCTERMS.source),
-            }
-    return Catalog(sections, criteria, thresholds)
+    return Catalog(sections, criteria, thresholds, kinds, writer, dict(files))

@@ -1,11 +1,12 @@
 """Decisions: the validation outcome of an item becomes criterion states and an item decision.
 
-The reading of the three states is fixed per criterion kind (ontology/guideline.ttl):
-requirement: met when supported, not met when contradicted, else not documented;
-limit and exclusion: not met when contradicted, else not documented when a needed number is
-missing (limits), else met; limit-if-stated: not met when contradicted, else met;
-alternatives: met when any branch is met, not met when every branch is not met, else not
-documented. A criterion whose applicability shape is violated does not apply and counts as met.
+The state of a criterion is read by its kind and nothing else: the kind's reading
+(ontology/guideline.ttl, read by reasoner/kinds.py) is an ordered list of steps, each a
+condition on the criterion's shapes (a role violated, or every shape of a role conforming) or
+on its branches, and the state it gives; the first step that holds decides. A role the kind
+does not name plays no part (``mtus lint`` reports such a shape). A criterion that does not
+apply (state not applicable) is reported as met with ``applicable`` false, and does not stand
+in the way of the item.
 """
 
 from __future__ import annotations
@@ -15,12 +16,23 @@ from dataclasses import dataclass
 from rdflib.term import Node
 
 from .catalog import Criterion, Section
+from .kinds import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MET, Step
 from .namespaces import MTUS
 from .validation import ShapeOutcome
 
-MET = "met"
-NOT_MET = "not_met"
-NOT_DOCUMENTED = "not_documented"
+__all__ = [
+    "MET",
+    "NOT_ADDRESSED",
+    "NOT_APPLICABLE",
+    "NOT_DOCUMENTED",
+    "NOT_MET",
+    "OVERTURNED",
+    "UPHELD",
+    "CriterionResult",
+    "Fact",
+    "evaluate_criterion",
+    "evaluate_section",
+]
 
 UPHELD = "upheld"
 OVERTURNED = "overturned"
@@ -65,32 +77,32 @@ def _facts(outcome: ShapeOutcome, shapes: tuple[Node, ...]) -> tuple[Fact, ...]:
     return tuple(sorted(found, key=lambda f: (str(f.path), str(f.node))))
 
 
+def _state(result: CriterionResult) -> str:
+    return result.status if result.applicable else NOT_APPLICABLE
+
+
+def _holds(step: Step, criterion: Criterion, outcome: ShapeOutcome, branches: tuple[CriterionResult, ...]) -> bool:
+    if step.violated is not None:
+        return any(s in outcome.violated for s in criterion.shapes.get(step.violated, ()))
+    if step.conforms is not None:
+        shapes = criterion.shapes.get(step.conforms, ())
+        return bool(shapes) and not any(s in outcome.violated for s in shapes)
+    if step.any_branch is not None:
+        return any(_state(b) == step.any_branch for b in branches)
+    if step.every_branch is not None:
+        return bool(branches) and all(_state(b) == step.every_branch for b in branches)
+    return True
+
+
 def evaluate_criterion(criterion: Criterion, outcome: ShapeOutcome) -> CriterionResult:
-    shapes = criterion.shapes
-    if any(s in outcome.violated for s in shapes.get(MTUS.Applicability, ())):
+    """The criterion's state by its kind's reading, with the facts behind it."""
+    branches = tuple(evaluate_criterion(b, outcome) for b in criterion.branches)
+    state = next(step.gives for step in criterion.reading if _holds(step, criterion, outcome, branches))
+    if state == NOT_APPLICABLE:
         return CriterionResult(criterion, MET, False, (), (), ())
-    if criterion.kind == MTUS.Alternatives:
-        branches = tuple(evaluate_criterion(b, outcome) for b in criterion.branches)
-        if any(b.status == MET for b in branches):
-            status = MET
-        elif branches and all(b.status == NOT_MET for b in branches):
-            status = NOT_MET
-        else:
-            status = NOT_DOCUMENTED
-        return CriterionResult(criterion, status, True, (), (), branches)
-    supported = not any(s in outcome.violated for s in shapes.get(MTUS.Support, ()))
-    contradicted = any(s in outcome.violated for s in shapes.get(MTUS.Contradiction, ()))
-    supporting = _facts(outcome, shapes.get(MTUS.Evidence, ()))
-    contradicting = _facts(outcome, shapes.get(MTUS.Contradiction, ()))
-    if criterion.kind == MTUS.Requirement:
-        status = MET if supported else NOT_MET if contradicted else NOT_DOCUMENTED
-    elif criterion.kind in (MTUS.Limit, MTUS.Exclusion, MTUS.LimitIfStated):
-        status = NOT_MET if contradicted else MET if supported else NOT_DOCUMENTED
-    else:
-        raise ValueError(f"unknown criterion kind {criterion.kind}")
-    if status != MET:
-        supporting = ()
-    return CriterionResult(criterion, status, True, supporting, contradicting if status == NOT_MET else (), ())
+    supporting = _facts(outcome, criterion.shapes.get(MTUS.Evidence, ())) if state == MET else ()
+    contradicting = _facts(outcome, criterion.shapes.get(MTUS.Contradiction, ())) if state == NOT_MET else ()
+    return CriterionResult(criterion, state, True, supporting, contradicting, branches)
 
 
 def evaluate_section(section: Section, outcome: ShapeOutcome) -> tuple[tuple[CriterionResult, ...], str]:

@@ -10,19 +10,24 @@ Each finding names the file and the node. A check with nothing to check fails.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pyshacl
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, XSD
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from . import coverage
+from .catalog import TEXTS
 from .errors import EXIT_LINT, EXIT_OK
-from .namespaces import SH
+from .namespaces import SH, qname
+from .thresholds import stated_numbers
+
+HOUSE = Namespace("https://w3id.org/mtus/shapes/house-style/")
 from .rulebase import Rule, RuleBase
 
 
@@ -110,6 +115,27 @@ def rule_arithmetic(rules: list[Rule]) -> list[str]:
     return problems
 
 
+def numbers_in_texts(rb: RuleBase) -> list[str]:
+    """A number in a criterion's texts or a section's summary that is not a threshold
+    placeholder (nor allowed by shapes/house-style/numbers.ttl) would not change with its
+    threshold: the words would contradict the decision."""
+    allowed = [re.compile(str(p)) for p in rb.house_style_shapes.objects(None, HOUSE.pattern)]
+    if not allowed:
+        return ["shapes/house-style/numbers.ttl: no allowed number patterns loaded"]
+    problems = []
+    for section in rb.catalog.sections.values():
+        texts = [(section.iri, "mtus:summary", section.summary)]
+        for crit in section.all_criteria():
+            texts += [(crit.iri, f"mtus:{TEXTS[name].split('#')[-1]}", getattr(crit, name)) for name in TEXTS]
+        for node, prop, text in texts:
+            found = stated_numbers(text, allowed)
+            if found:
+                problems.append(f"{_where(rb, node)}: {qname(node)}: {prop} states {', '.join(repr(n) for n in found)}: "
+                                "name the threshold ({threshold-name}) or, if it is no threshold, allow it in "
+                                "shapes/house-style/numbers.ttl")
+    return problems
+
+
 def hermit(rb: RuleBase) -> list[str]:
     """Ontology consistency with HermiT (owlready2 runs it on the JVM)."""
     import owlready2
@@ -137,12 +163,13 @@ def case_coverage(rb: RuleBase, cases: Path) -> list[str]:
     cov = coverage.collect(cases)
     if cov.cases == 0:
         return [f"{cases}: no case files found"]
-    return cov.gaps(rb)
+    return cov.misdeclared() + cov.gaps(rb)
 
 
 def run(rb: RuleBase, hermit_check: bool = True, cases: Path | None = None) -> int:
     checks: list[tuple[str, Callable[[], list[str]]]] = [("structure", lambda: structure(rb)), ("SHACL-SHACL", lambda: shacl_shacl(rb)),
               ("house style", lambda: house_style(rb)), ("rule arithmetic", lambda: rule_arithmetic(rb.rules)),
+              ("numbers in texts", lambda: numbers_in_texts(rb)),
               ("test-case coverage", lambda: case_coverage(rb, cases or rb.root / "tests" / "cases"))]
     if hermit_check:
         checks.append(("HermiT consistency", lambda: hermit(rb)))

@@ -31,12 +31,14 @@ def item_label(graph: Graph, request: URIRef, texts: Texts) -> str:
 
 
 def fact_texts(graph: Graph, results: tuple[CriterionResult, ...], texts: Texts) -> dict[Fact, str]:
-    out: dict[Fact, str] = {}
+    """Each fact in words; a number written so that it keeps its side of the bounds of every
+    criterion it was compared with."""
+    bounds: dict[Fact, tuple[object, ...]] = {}
     for top in results:
         for result in top.walk():
             for fact in result.supporting + result.contradicting:
-                out.setdefault(fact, texts.describe(graph, fact.node, fact.path))
-    return out
+                bounds[fact] = bounds.get(fact, ()) + result.criterion.bounds
+    return {fact: texts.describe(graph, fact.node, fact.path, limits) for fact, limits in bounds.items()}
 
 
 def criterion_sentence(result: CriterionResult, facts: dict[Fact, str], texts: Texts) -> str:

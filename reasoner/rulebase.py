@@ -3,12 +3,14 @@
 The files live in ``ontology/``, ``kb/`` and ``shapes/`` of a checkout, or inside the installed
 package under ``reasoner/rulebase/``. Loading parses every Turtle file (a parse error names the
 file), closes the ontology (class membership, part-of and broader codes made explicit, so that
-no OWL reasoner runs per case), compiles thresholds into the shapes and indexes the guideline
-sections and criteria of kb/.
+no OWL reasoner runs per case), reads the thresholds with their dated values and the criterion
+kinds, compiles the shapes (:meth:`RuleBase.shapes_on` gives them with the bounds in force on a
+rule date) and indexes the guideline sections and criteria of kb/.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -22,7 +24,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from . import catalog, shapes
+from . import catalog, kinds, shapes, thresholds
 from .errors import RuleBaseError
 from .namespaces import KB, PREFIXES
 
@@ -73,6 +75,27 @@ class RuleBase:
     helper_shapes: tuple[URIRef, ...] = ()
 
     reference: Graph = field(default_factory=Graph)
+    #: shapes with bounds, by the dated values in force (see :meth:`shapes_on`)
+    _bounded: dict[frozenset[tuple[URIRef, dt.date]], Graph] = field(default_factory=dict, repr=False)
+
+    def values_on(self, day: dt.date) -> dict[URIRef, thresholds.DatedValue]:
+        """Every threshold's value in force on ``day``."""
+        out = {}
+        for iri, threshold in self.catalog.thresholds.items():
+            value = threshold.on(day)
+            if value is not None:
+                out[iri] = value
+        return out
+
+    def shapes_on(self, day: dt.date) -> Graph:
+        """The guideline shapes with the threshold values in force on ``day`` as their bounds
+        (one graph per set of values in force, kept)."""
+        values = self.values_on(day)
+        key = frozenset((iri, value.start) for iri, value in values.items())
+        graph = self._bounded.get(key)
+        if graph is None:
+            graph = self._bounded[key] = shapes.with_bounds(self.shapes, {i: v.value for i, v in values.items()})
+        return graph
 
     @property
     def reference_graph(self) -> Graph:
@@ -163,8 +186,9 @@ def load(root: Path | None = None) -> RuleBase:
     version = kb.value(KB.rulebase, OWL.versionInfo)
     if version is None:
         raise RuleBaseError(str(root / "kb"), "kb:rulebase has no owl:versionInfo")
-    compiled = shapes.compile_shapes(guideline_shapes, kb)
-    cat = catalog.build(kb, compiled, files)
+    limits = thresholds.read(kb, files)  # before _reference: it adds the implied end dates
+    compiled = shapes.compile_shapes(guideline_shapes, limits, files)
+    cat = catalog.build(kb, compiled, files, kinds.read(ontology), limits, thresholds.Writer(limits, ontology))
     return RuleBase(
         root=root,
         ontology=ontology,

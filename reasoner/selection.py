@@ -3,17 +3,21 @@ addresses its service and region (and, for a medication, its drug or drug class)
 step of the evidence search sequence; among several, the one with the highest
 mtus:selectionPriority (a specific drug's section before its class's).
 
-An item that no encoded section addresses gets none: it is decided ``not_addressed``.
+An item that no encoded section addresses gets none: it is decided ``not_addressed``. The
+section is given as in force on the item's rule date (:func:`rule_date`): its texts state the
+threshold values then in force.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from .catalog import Section
-from .namespaces import PREFIXES
+from .errors import IntakeError, Problem
+from .namespaces import MTUS, PREFIXES
 from .rulebase import RuleBase
 
 _SECTIONS = """
@@ -54,13 +58,25 @@ class Selection:
     alternatives: tuple[Section, ...]
 
 
+def rule_date(graph: Graph, request: URIRef) -> dt.date:
+    """The date that picks the rules for an item (the sections, the threshold values): the
+    case's review date."""
+    case = graph.value(request, MTUS.ofCase)
+    value = graph.value(case, MTUS.reviewDate) if case is not None else None
+    if isinstance(value, Literal) and isinstance(value.toPython(), dt.date):
+        day: dt.date = value.toPython()
+        return day
+    raise IntakeError("case", [Problem("review_date", "expected the date of the review, YYYY-MM-DD")])
+
+
 def select(working: Graph, request: URIRef, rulebase: RuleBase) -> Selection:
     rows = working.query(_SECTIONS, initNs=dict(PREFIXES), initBindings={"request": request})
-    sections = rulebase.catalog.sections
-    found = [sections[s] for s in (row[0] for row in rows) if isinstance(s, URIRef) and s in sections]  # type: ignore[index]
+    catalog = rulebase.catalog
+    found = [s for s in (row[0] for row in rows) if isinstance(s, URIRef) and s in catalog.sections]  # type: ignore[index]
     if not found:
         return Selection(None, ())
-    return Selection(found[0], tuple(found[1:]))
+    day = rule_date(working, request)
+    return Selection(catalog.in_force(found[0], day), tuple(catalog.in_force(s, day) for s in found[1:]))
 
 
 def edition(working: Graph, case: URIRef) -> URIRef | None:

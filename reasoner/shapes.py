@@ -1,20 +1,24 @@
-"""Compile the guideline shapes: thresholds from kb/ become constraint values, and each support
-shape gets an evidence shape whose results name the facts that support its criterion.
+"""Compile the guideline shapes: each support shape gets an evidence shape whose results name
+the facts that support its criterion; and, per rule date, the thresholds the shapes name
+(``mtus:maxInclusiveFrom kb:x``) become constraint values (``sh:maxInclusive 4``), the value in
+force on that date (:func:`with_bounds`).
 
-Both steps are generic: they read only annotations (``mtus:maxInclusiveFrom kb:x``) and the
-structure of support shapes, never a particular criterion.
+Both steps are generic: they read only annotations and the structure of support shapes, never a
+particular criterion.
 """
 
 from __future__ import annotations
 
-from rdflib import BNode, Graph, URIRef
+from collections.abc import Mapping
+
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from .errors import RuleBaseError
 from .namespaces import MTUS, SH
 
-_BOUNDS = {
+BOUNDS = {
     MTUS.minInclusiveFrom: SH.minInclusive,
     MTUS.maxInclusiveFrom: SH.maxInclusive,
     MTUS.minExclusiveFrom: SH.minExclusive,
@@ -22,15 +26,22 @@ _BOUNDS = {
 }
 
 
-def _compile_thresholds(graph: Graph, kb: Graph) -> None:
-    for annotation, constraint in _BOUNDS.items():
-        for prop_shape, threshold in list(graph.subject_objects(annotation)):
-            value = kb.value(threshold, MTUS.value)
-            if value is None:
-                raise RuleBaseError(
-                    str(threshold), f"threshold used by a shape ({annotation}) has no mtus:value in kb/"
-                )
-            graph.add((prop_shape, constraint, value))
+def with_bounds(shapes: Graph, values: Mapping[URIRef, Literal]) -> Graph:
+    """A copy of the compiled shapes whose threshold annotations carry, as SHACL bounds, the
+    values given (the values in force on a rule date); an annotation naming a threshold without
+    a value there gets no bound (its section is not in force then)."""
+    graph = Graph()
+    for prefix, ns in shapes.namespaces():
+        graph.bind(prefix, ns)
+    graph += shapes
+    for annotation, constraint in BOUNDS.items():
+        for prop_shape, threshold in shapes.subject_objects(annotation):
+            if not isinstance(threshold, URIRef):
+                raise RuleBaseError(str(prop_shape), f"{annotation} must name a threshold of kb/")
+            value = values.get(threshold)
+            if value is not None:
+                graph.add((prop_shape, constraint, value))
+    return graph
 
 
 def evidence_shape_iri(support_shape: Node) -> URIRef:
@@ -60,13 +71,36 @@ def _add_evidence_shapes(graph: Graph) -> None:
             graph.add((mirror, SH["not"], inner))
 
 
-def compile_shapes(source: Graph, kb: Graph) -> Graph:
-    """A compiled copy of the guideline shapes."""
+def _owner(graph: Graph, node: Node) -> Node:
+    """The named shape that holds a blank node (the node itself when it is named)."""
+    seen = {node}
+    while isinstance(node, BNode):
+        holders = [s for s in graph.subjects(None, node) if s not in seen]
+        if not holders:
+            break
+        node = holders[0]
+        seen.add(node)
+    return node
+
+
+def compile_shapes(source: Graph, thresholds: Mapping[URIRef, object],
+                   files: Mapping[URIRef, str] | None = None) -> Graph:
+    """A compiled copy of the guideline shapes, without bounds (see :func:`with_bounds`); a
+    threshold annotation naming no threshold of kb/ is a broken rule base."""
     graph = Graph()
     for prefix, ns in source.namespaces():
         graph.bind(prefix, ns)
     graph += source
-    _compile_thresholds(graph, kb)
+    for annotation, constraint in BOUNDS.items():
+        for prop_shape, threshold in source.subject_objects(annotation):
+            if threshold not in thresholds:
+                owner = _owner(source, prop_shape)
+                where = (files or {}).get(owner, "shapes/") if isinstance(owner, URIRef) else "shapes/"
+                raise RuleBaseError(f"{where}: {owner}", f"{annotation.n3(source.namespace_manager)} names "
+                                    f"{threshold}, which is not a threshold of kb/ (kb:x a mtus:Threshold)")
+            if (prop_shape, constraint, None) in source:
+                raise RuleBaseError(str(_owner(source, prop_shape)), f"a bound written as a number beside "
+                                    f"{annotation.n3(source.namespace_manager)}: write the number once, in kb/")
     _add_evidence_shapes(graph)
     return graph
 

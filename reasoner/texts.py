@@ -33,14 +33,16 @@ class Texts:
         except (KeyError, IndexError) as exc:
             raise RuleBaseError("kb/presentation.ttl", f"kb:text-{key} uses an unknown placeholder {exc}") from None
 
-    def label(self, node: Node | None) -> str:
-        """The rdfs:label of a term, else its code string; a literal as written."""
+    def label(self, node: Node | None, bounds: tuple[object, ...] = ()) -> str:
+        """The rdfs:label of a term, else its code string; a literal as written, a decimal to
+        one place or as many more as it takes not to round onto or across a bound it was
+        compared with (92 days are 3.02 months against "more than 3 months", not 3)."""
         if node is None:
             return ""
         if isinstance(node, Literal):
             value = node.toPython()
             if isinstance(value, (float, Decimal)):
-                return f"{value:.1f}".rstrip("0").rstrip(".")
+                return number(Decimal(str(value)), bounds)
             return str(node)
         name = self._names.get(node)
         if name is None:
@@ -48,8 +50,9 @@ class Texts:
             name = self._names[node] = str(label) if label is not None else local_name(node)
         return name
 
-    def describe(self, graph: Graph, node: Node | None, path: Node | None) -> str:
-        """A case fact in a reader's words, from the labels of its codes."""
+    def describe(self, graph: Graph, node: Node | None, path: Node | None, bounds: tuple[object, ...] = ()) -> str:
+        """A case fact in a reader's words, from the labels of its codes; a number is written
+        so that it keeps its side of every bound in ``bounds``."""
         if isinstance(node, URIRef) and (node, RDF.type, MTUS.Finding) in graph:
             region = graph.value(node, MTUS.region)
             key = "fact-finding-absent" if (node, MTUS.present, Literal(False)) in graph else "fact-finding"
@@ -72,4 +75,22 @@ class Texts:
             return self("fact-study", kind=self.label(graph.value(node, MTUS.kind)),
                         region=self.label(graph.value(node, MTUS.region)),
                         date=self.label(graph.value(node, MTUS.date)))
-        return self("fact-value", property=self.label(path), value=self.label(node))
+        return self("fact-value", property=self.label(path), value=self.label(node, bounds))
+
+
+def _side(value: Decimal, bound: Decimal) -> int:
+    return (value > bound) - (value < bound)
+
+
+def number(value: Decimal, bounds: tuple[object, ...] = ()) -> str:
+    """``value`` to one decimal place, or to the fewest more that keep it on its own side of
+    (or on) each bound."""
+    limits = [Decimal(str(b)) for b in bounds if isinstance(b, (int, float, Decimal)) and not isinstance(b, bool)]
+    exponent = value.as_tuple().exponent
+    places = max(1, -exponent if isinstance(exponent, int) else 1)
+    for digits in range(1, places + 1):
+        shown = round(value, digits)
+        if all(_side(shown, b) == _side(value, b) for b in limits):
+            break
+    text = f"{shown:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text

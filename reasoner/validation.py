@@ -17,6 +17,7 @@ from . import shacl
 from .catalog import Section
 from .namespaces import SH
 from .rulebase import RuleBase
+from .selection import rule_date
 
 
 @dataclass
@@ -28,7 +29,8 @@ class ShapeOutcome:
 
 
 def validate_item(working: Graph, request: URIRef, section: Section, rulebase: RuleBase) -> ShapeOutcome:
-    _, report = shacl.validate(working, rulebase.shapes, focus_nodes=[request],
+    shapes = rulebase.shapes_on(rule_date(working, request))
+    _, report = shacl.validate(working, shapes, focus_nodes=[request],
                                use_shapes=[*section.shape_iris(), *rulebase.helper_shapes], allow_infos=True)
     outcome = ShapeOutcome(report=report)
     parents = rulebase.parents

@@ -1,8 +1,8 @@
 """Case files as tests: every YAML/JSON file under tests/cases/ is a case in the case format
 whose ``expected`` block states, per request id, the decision and optionally the guideline
 (the applied document and first page), ``section`` (the applied section's kb id), ``unmet`` (phrases that must be among the reported
-shortfalls), ``flags``, ``criteria`` (criterion id -> met | not_met | not_documented) and
-``why`` (the sentence the case shows)."""
+shortfalls), ``flags``, ``criteria`` (criterion id -> met | not_met | not_documented |
+not_applicable) and ``why`` (the sentence the case shows)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,8 @@ def check(case: CaseFile, determination: Any) -> list[str]:
                 problems.append(f"request {request_id}: flag {flag!r} not raised (flags: {list(item.flags)})")
         if "flags" in exp and not exp.get("flags") and item.flags:
             problems.append(f"request {request_id}: unexpected flags {list(item.flags)}")
-        statuses = {r.criterion.iri.split("/")[-1]: r.status for top in item.criteria for r in top.walk()}
+        statuses = {r.criterion.iri.split("/")[-1]: r.status if r.applicable else "not_applicable"
+                    for top in item.criteria for r in top.walk()}
         for crit, status in (exp.get("criteria") or {}).items():
             if statuses.get(crit) != status:
                 problems.append(f"request {request_id}: criterion {crit} is {statuses.get(crit)}, expected {status}")

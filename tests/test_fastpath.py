@@ -70,7 +70,7 @@ def test_every_section_compiles_to_queries_oxigraph_accepts() -> None:
     known = set(rb.helper_shapes)
     for iri, section in rb.catalog.sections.items():
         shapes = section.shape_iris()
-        query = section_query(rb.shapes, shapes, known | set(shapes))
+        query = section_query(rb.shapes_on(section.effective_from), shapes, known | set(shapes))
         for text in query.texts([iri]):
             list(store.query(text))  # parses, and runs
 

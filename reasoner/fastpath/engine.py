@@ -42,7 +42,7 @@ from ..texts import Texts
 from ..validation import ShapeOutcome
 from . import caseread, decide
 from .caseread import DayRules, FastCase
-from .queries import VALUES, SectionQuery, compile_all, for_many
+from .queries import VALUES, SectionKey, SectionQuery, compile_all, for_many
 from .rules import FastRule, demanded, iris, needs, writes
 from .store import CaseStore
 from .terms import prologue, sparql, to_ox, to_rdflib
@@ -130,7 +130,7 @@ class Engine:
         self.wording_reads = wording_reads(rb)
         self.first_pass = demanded(self.rules, self.selection_reads)
         self.two_passes = _two_passes_exact(self.rules, self.first_pass)
-        self._reads: dict[URIRef, set[str]] = {}
+        self._reads: dict[SectionKey, set[str]] = {}
         self.selection_query = for_many(prologue() + selection._SECTIONS, "request")
         self.edition_query = for_many(prologue() + selection._EDITION, "case")
         self.intake_queries: list[str] | None = compiled["intake"]
@@ -140,7 +140,7 @@ class Engine:
         for s, o in rb.reference.subject_objects(RDF.type):
             if isinstance(s, URIRef):
                 self.code_types.setdefault(s, []).append(ox.Triple(to_ox(s), to_ox(RDF.type), to_ox(o)))  # type: ignore[arg-type]
-        self._sections: dict[URIRef, SectionQuery | None] = compiled["sections"]
+        self._sections: dict[SectionKey, SectionQuery | None] = compiled["sections"]
         self._paths: dict[Node | None, Node | None] = {}
         self.fallbacks: Counter[str] = Counter()
         #: rules not run, per rule, because a predicate they need was absent
@@ -157,9 +157,9 @@ class Engine:
         except MtusError as exc:
             return exc
 
-    def section(self, iri: URIRef) -> SectionQuery | None:
-        """The compiled query of a section (None: the compiler does not translate it)."""
-        return self._sections.get(iri)
+    def section(self, section: Section) -> SectionQuery | None:
+        """The compiled query of a section as in force (None: the compiler does not translate it)."""
+        return self._sections.get((section.iri, section.values_key))
 
     # --- cases ---------------------------------------------------------------------------
 
@@ -289,32 +289,32 @@ class Engine:
         view = GraphView(store.store)
         graph = cast(Graph, view)
         plans: list[tuple[_Pending, URIRef, list[tuple[URIRef, Section | None]]]] = []
-        foci: dict[URIRef, list[URIRef]] = {}
+        foci: dict[SectionKey, list[URIRef]] = {}
         requests_of: dict[int, list[URIRef]] = {}
         for item in batch:
             root = URIRef(item.fast.root.value)
             requests_of[item.index] = sorted((r for r in view.objects(root, MTUS.request) if isinstance(r, URIRef)),
                                              key=lambda r: api._request_key(graph, r))
-        selected = self._select([r for requests in requests_of.values() for r in requests])
+        selected = self._select([r for requests in requests_of.values() for r in requests], graph)
         for item in batch:
             root = URIRef(item.fast.root.value)
             chosen = [(r, selected.get(r)) for r in requests_of[item.index]]
-            if any(s is not None and self.section(s.iri) is None for _, s in chosen):
+            if any(s is not None and self.section(s) is None for _, s in chosen):
                 continue
             plans.append((item, root, chosen))
             for request, section in chosen:
                 if section is not None:
-                    foci.setdefault(section.iri, []).append(request)
+                    foci.setdefault((section.iri, section.values_key), []).append(request)
         clock = self._lap("selection", clock)
         if self.two_passes:
             wanted = self.selection_reads | self.wording_reads | {str(p) for p in facts}
-            for iri in foci:
-                wanted |= self._section_reads(iri)
+            for key in foci:
+                wanted |= self._section_reads(key)
             self._run_rules([b and not a for a, b in zip(self.first_pass, demanded(self.rules, wanted))])
             clock = self._lap("rules", clock)
         outcomes: dict[URIRef, ShapeOutcome] = {}
-        for iri, requests in foci.items():
-            query = self.section(iri)
+        for key, requests in foci.items():
+            query = self._sections.get(key)
             assert query is not None
             outcomes.update(self.validate(requests, query))
         clock = self._lap("validation", clock)
@@ -339,12 +339,12 @@ class Engine:
             else:
                 self.skipped[rule.name] += 1
 
-    def _section_reads(self, iri: URIRef) -> set[str]:
+    def _section_reads(self, key: SectionKey) -> set[str]:
         """The predicates (every IRI) a section's compiled queries read."""
-        if iri not in self._reads:
-            query = self.section(iri)
-            self._reads[iri] = set().union(*(query_reads(t) for t in (query.templates if query else ())))
-        return self._reads[iri]
+        if key not in self._reads:
+            query = self._sections.get(key)
+            self._reads[key] = set().union(*(query_reads(t) for t in (query.templates if query else ())))
+        return self._reads[key]
 
     def _lap(self, phase: str, start: float) -> float:
         """Add the time since ``start`` to ``phase`` of ``timings``; the time now."""
@@ -364,13 +364,14 @@ class Engine:
                     out[key].append(to_rdflib(value))
         return out
 
-    def _select(self, requests: list[URIRef]) -> dict[URIRef, Section | None]:
-        """The section selection.select chooses for each request: the first row it knows."""
-        sections = self.rb.catalog.sections
+    def _select(self, requests: list[URIRef], graph: Graph) -> dict[URIRef, Section | None]:
+        """The section selection.select chooses for each request: the first row it knows, as
+        in force on the request's rule date."""
+        catalog = self.rb.catalog
         chosen: dict[URIRef, Section | None] = {}
         for request, rows in self._many(self.selection_query, "request", requests, "section").items():
-            known = [sections[s] for s in rows if isinstance(s, URIRef) and s in sections]
-            chosen[request] = known[0] if known else None
+            known = [s for s in rows if isinstance(s, URIRef) and s in catalog.sections]
+            chosen[request] = catalog.in_force(known[0], selection.rule_date(graph, request)) if known else None
         return chosen
 
     def _editions(self, roots: list[URIRef]) -> dict[URIRef, URIRef | None]:

@@ -12,6 +12,7 @@ number of UNION arms, and it dominates the time of these queries.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,13 +23,15 @@ from rdflib.namespace import RDF, RDFS
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
-from .. import intake, selection
+from .. import intake, selection, thresholds
 from ..namespaces import PREFIXES, SH
 from ..rulebase import RuleBase
 from .compile import ALLOWED, ARG, PATH, Branch, ShapeCompiler, Unsupported, fill
 from .rules import iris
 from .terms import SPARQL_PREFIXES, prologue, sparql
 
+#: a section as in force over a period: its IRI and the threshold values it takes
+SectionKey = tuple[URIRef, tuple[tuple[URIRef, dt.date], ...]]
 _FOCI = "%%FOCI%%"
 _GENERATED = re.compile(r"\?_g\d+\b")
 _TARGET = "%%TARGET%%"
@@ -164,20 +167,25 @@ def for_many(query: str, var: str) -> str:
 
 def compile_all(rb: RuleBase) -> dict[str, Any]:
     """The intake shapes and every section's shapes as queries (None where the compiler does
-    not translate them), the predicates selection reads, and the reference graph with its day
-    numbers as N-Triples; kept in the rule-base cache between processes."""
+    not translate them), one per period over which the values of the section's thresholds stay
+    the same (keyed by section and values, as catalog.Catalog.values_key gives them); the
+    predicates selection reads, and the reference graph with its day numbers as N-Triples; kept
+    in the rule-base cache between processes."""
     try:
         intake_queries: list[str] | None = conformance_queries(rb.intake_shapes)
     except Unsupported:
         intake_queries = None
     known = set(rb.helper_shapes)
-    sections: dict[URIRef, SectionQuery | None] = {}
+    sections: dict[SectionKey, SectionQuery | None] = {}
     for iri, section in rb.catalog.sections.items():
         shapes = section.shape_iris()
-        try:
-            sections[iri] = section_query(rb.shapes, shapes, known | set(shapes))
-        except Unsupported:
-            sections[iri] = None
+        used = [rb.catalog.thresholds[t] for t in section.thresholds() if t in rb.catalog.thresholds]
+        for day in thresholds.periods(used, section.effective_from, section.effective_until):
+            key = (iri, rb.catalog.values_key(section, day))
+            try:
+                sections[key] = section_query(rb.shapes_on(day), shapes, known | set(shapes))
+            except Unsupported:
+                sections[key] = None
     reference = rb.reference_graph
     intake.add_day_numbers(reference, rb)  # as inference does to the working graph
     selection_reads = set().union(*(iris(prepareQuery(q, initNs=dict(PREFIXES)).algebra)
