@@ -14,6 +14,13 @@ from .namespaces import local_name
 from .rulebase import RuleBase
 
 
+class _FastCaseLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """intake's safe YAML (dates stay text), parsed by libyaml when PyYAML has it (ten times faster)."""
+
+
+_FastCaseLoader.yaml_implicit_resolvers = _CaseLoader.yaml_implicit_resolvers
+
+
 @dataclass(frozen=True)
 class Coverage:
     cases: int
@@ -32,12 +39,17 @@ class Coverage:
         return out
 
 
-def collect(folder: Path) -> Coverage:
+def collect(folder: Path, mentioning: frozenset[str] | None = None) -> Coverage:
+    """What the case files under ``folder`` expect of each criterion; with ``mentioning``, only
+    the files whose text names one of these criteria are read (``cases`` counts every file)."""
     met: dict[str, list[str]] = {}
     failed: dict[str, list[str]] = {}
     files = sorted(folder.rglob("*.yaml")) + sorted(folder.rglob("*.json"))
     for path in files:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CaseLoader) or {}
+        text = path.read_text(encoding="utf-8")
+        if mentioning is not None and not any(name in text for name in mentioning):
+            continue
+        data = yaml.load(text, Loader=_FastCaseLoader) or {}
         for outcome in (data.get("expected") or {}).values():
             for crit, status in ((outcome or {}).get("criteria") or {}).items():
                 (met if status == "met" else failed).setdefault(str(crit), []).append(str(path))

@@ -159,7 +159,16 @@ def result_queries(shapes: Graph) -> tuple[list[str], list[Branch]]:
     target of ``shapes`` gives, as pySHACL would report it (``mtus lint`` runs the house style
     and SHACL-SHACL so); ?_b is the index of the result's branch in the list returned."""
     compiler = ShapeCompiler(shapes)
-    items = _target_items(shapes, compiler)
+    targeted = {s for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+                for s in shapes.subjects(p, None)}
+    items: list[tuple[int, Branch, dict[str, str], str]] = []
+    for shape in sorted(targeted, key=str):
+        # each focus node once, whatever number of targets selects it
+        head = ("{ SELECT DISTINCT ?this WHERE { "
+                + " UNION ".join(f"{{ {fill(pattern, {_TARGET: term})} }}" for pattern, term in _targets(shapes, shape))
+                + " } }")
+        items += [(len(items) + i, branch, branch.params, head)
+                  for i, branch in enumerate(compiler.violations(shape, "?this"))]
     arms = []
     for pattern, values, value, path in _grouped(items):
         table = f"{values[0]} {{ {' '.join(values[1:])} }} " if values else ""

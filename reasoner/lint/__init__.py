@@ -30,19 +30,23 @@ from .scope import Scope, section, whole
 #: The order in which the families' checks run and are reported.
 FAMILIES = (links, properties, duplicates, sources, house_style, cases, arithmetic, hermit)
 
-__all__ = ["CHECKS", "Check", "Problem", "Scope", "findings", "run", "section", "selected", "whole"]
+__all__ = ["CHECKS", "Check", "Problem", "Scope", "findings", "ordered", "run", "section", "selected", "whole"]
+
+
+def ordered() -> list[Check]:
+    """Every registered check, family by family."""
+    order = [f.__name__ for f in FAMILIES]
+    return sorted(CHECKS, key=lambda c: order.index(c.function.__module__) if c.function.__module__ in order
+                  else len(order))
 
 
 def selected(scope: Scope, hermit_check: bool = True, names: tuple[str, ...] = ()) -> list[Check]:
-    """The checks to run: all (HermiT only when asked and for the whole rule base; a check of
-    the whole rule base only for it), or those named."""
+    """The checks to run: all (HermiT only when asked; a check of the whole rule base only for
+    it), or those named."""
     unknown = [n for n in names if n not in {c.name for c in CHECKS}]
     if unknown:
-        raise MtusError(f"--check {unknown[0]}: no such check (checks: {', '.join(c.name for c in CHECKS)})")
-    order = [f.__name__ for f in FAMILIES]
-    ranked = sorted(CHECKS, key=lambda c: order.index(c.function.__module__) if c.function.__module__ in order
-                    else len(order))
-    return [c for c in ranked if (not names or c.name in names) and (scope.whole or not c.whole)
+        raise MtusError(f"--check {unknown[0]}: no such check (checks: {', '.join(c.name for c in ordered())})")
+    return [c for c in ordered() if (not names or c.name in names) and (scope.whole or not c.whole)
             and (not c.hermit or hermit_check)]
 
 

@@ -15,7 +15,8 @@ def case_coverage(rb: RuleBase, scope: Scope) -> list[Problem]:
     folder = scope.cases
     if not folder.is_dir():
         return [Problem(relative(rb, folder), "(folder)", "no test cases folder: coverage cannot be checked")]
-    cov = collect(folder)
+    names = None if scope.whole else frozenset(local_name(c) for c in scope.nodes if c in rb.catalog.criteria)
+    cov = collect(folder, names)
     if cov.cases == 0:
         return [Problem(relative(rb, folder), "(folder)", "no case files found")]
     problems = []

@@ -147,7 +147,7 @@ def problems(rb: RuleBase, shapes: Graph, triples: list[Triple], label: str) -> 
     merged = Graph()
     for triple in triples:
         merged.add(triple)
-    owner = owners(merged)
+    owner = owners.__wrapped__(merged)  # a graph of this call: not kept in the cache
     shape_owner = owners(shapes)
     out = set()
     for result in found:
