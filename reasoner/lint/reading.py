@@ -159,14 +159,14 @@ def readers_besides_rules(rb: RuleBase) -> dict[str, str]:
             out.setdefault(str(iri), reader)
 
     for graph, name in ((rb.shapes, "a shape"), (rb.intake_shapes, "an intake shape")):
-        for shape in set(graph.subjects(SH.path, None)):
-            add(path_predicates(graph, graph.value(shape, SH.path) or RDF.nil), name)
+        for _, path in graph.subject_objects(SH.path):
+            add(path_predicates(graph, path), name)
         for text in shape_texts(graph):
             add(query_reads(text), name)
     for query in (selection._SECTIONS, selection._EDITION):
         add(iris(prepareQuery(query, initNs=dict(PREFIXES)).algebra), "selection")
     add(wording_reads(rb), "the wording")
     add((str(p) for p in batch.analyst_properties(rb)), "the stored analyst facts")
-    for path in _query_files(rb.root):
-        add(query_reads(path.read_text(encoding="utf-8")), f"queries/{path.name}")
+    for file in _query_files(rb.root):
+        add(query_reads(file.read_text(encoding="utf-8")), f"queries/{file.name}")
     return out
