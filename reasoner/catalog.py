@@ -106,7 +106,8 @@ class Section:
         return out
 
     def shape_iris(self) -> list[URIRef]:
-        return [s for c in self.all_criteria() for group in c.shapes.values() for s in group]
+        """The section's shapes, each once (a shape may serve several of its criteria)."""
+        return list(dict.fromkeys(s for c in self.all_criteria() for group in c.shapes.values() for s in group))
 
     def citation(self) -> str:
         pages = f" Page(s): {self.pages}" if self.pages else ""

@@ -27,8 +27,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--format", choices=FORMATS, default="letter")
     ev.add_argument("--output", type=Path, help="write here instead of standard output (only if every case is valid)")
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
-    lint = sub.add_parser("lint", help="check the rule base: SHACL-SHACL, house style, HermiT, test-case coverage")
+    lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
+                          "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
     lint.add_argument("--no-hermit", action="store_true", help="skip the HermiT consistency check (needs Java)")
+    lint.add_argument("--section", metavar="ID", default=None,
+                      help="check one guideline section (its kb local name, e.g. cpmtg-2009-tpi): its criteria, "
+                           "shapes, thresholds, the rules its shapes read and its cases (no HermiT)")
+    lint.add_argument("--check", metavar="NAME", action="append", default=[],
+                      help="run only this check (repeatable; e.g. --check sources)")
     lint.add_argument("--cases", type=Path, default=None,
                       help="test-case folder for the coverage check (default: tests/cases of the rule base)")
     for analyst_command in (batch, querylib, impact, generator):
@@ -98,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         from . import lint
 
-        return lint.run(rulebase.get(args.rules), hermit_check=not args.no_hermit, cases=args.cases)
+        return lint.run(rulebase.get(args.rules), hermit_check=not args.no_hermit, cases=args.cases,
+                        section_id=args.section, checks=tuple(args.check))
     except MtusError as exc:
         print(f"mtus: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -52,12 +52,13 @@ def _add_evidence_shapes(graph: Graph) -> None:
     empty = BNode()
     graph.add((empty, RDF.type, SH.NodeShape))
     for shape in list(graph.subjects(MTUS.role, MTUS.Support)):
-        criterion = graph.value(shape, MTUS.criterion)
-        if criterion is None:
+        criteria = list(graph.objects(shape, MTUS.criterion))  # a shape may serve several criteria
+        if not criteria:
             continue
         evidence = evidence_shape_iri(shape)
         graph.add((evidence, RDF.type, SH.NodeShape))
-        graph.add((evidence, MTUS.evidenceFor, criterion))
+        for criterion in criteria:
+            graph.add((evidence, MTUS.evidenceFor, criterion))
         graph.add((evidence, MTUS.role, MTUS.Evidence))
         graph.add((evidence, SH.severity, SH.Info))
         for prop in graph.objects(shape, SH.property):

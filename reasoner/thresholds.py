@@ -62,6 +62,16 @@ class Threshold:
     #: a number the guideline states that no criterion turns on (texts only)
     stated_only: bool = False
 
+    def covers(self, start: dt.date, end: dt.date | None) -> bool:
+        """Whether a value is in force on every day from ``start`` to ``end`` (None: on)."""
+        day: dt.date | None = start
+        while day is not None and (end is None or day <= end):
+            value = self.on(day)
+            if value is None:
+                return False
+            day = value.end + _ONE_DAY if value.end is not None else None
+        return True
+
     def on(self, day: dt.date) -> DatedValue | None:
         """The value in force on ``day`` (None: none is)."""
         for value in self.values:

@@ -12,6 +12,8 @@ from rdflib.namespace import RDF
 from reasoner import lint, rulebase
 from reasoner.coverage import collect
 from reasoner.errors import RuleBaseError
+from reasoner.lint import cases, hermit, house_style, links
+from reasoner.lint.problems import Problem
 from reasoner.namespaces import CODE, MTUS
 from tests.helpers import ROOT
 
@@ -22,11 +24,12 @@ def test_something_is_loaded() -> None:
     assert len(rb.catalog.criteria) >= 8
     assert len(rb.shapes) > 100
     assert len(rb.rules) >= 5
-    assert lint.structure(rb) == []
+    assert links.structure(rb, lint.whole(rb)) == []
 
 
 def test_hermit_finds_the_ontology_consistent() -> None:
-    assert lint.hermit(rulebase.get()) == []
+    rb = rulebase.get()
+    assert hermit.hermit(rb, lint.whole(rb)) == []
 
 
 def test_ontology_closure() -> None:
@@ -48,8 +51,8 @@ def test_every_criterion_has_a_meeting_and_a_failing_case() -> None:
 
 def test_shapes_and_house_style_pass_lint() -> None:
     rb = rulebase.get()
-    assert lint.shacl_shacl(rb) == []
-    assert lint.house_style(rb) == []
+    assert house_style.shacl_shacl(rb, lint.whole(rb)) == []
+    assert house_style.house_style(rb, lint.whole(rb)) == []
 
 
 @pytest.fixture
@@ -82,19 +85,22 @@ mtus:UndefinedThing a owl:Class .
     assert lint.run(rb, hermit_check=True) == 1
     out = capsys.readouterr().out
     assert "HermiT consistency: 1 problem(s)" in out
-    assert "drugs.ttl: https://w3id.org/mtus/ontology#UndefinedThing: [house style] every term needs an rdfs:label" in out
+    assert "ontology/drugs.ttl: mtus:UndefinedThing: [house style] every term needs an rdfs:label" in out
 
 
 def test_lint_fails_when_a_criterion_has_no_failing_case(rule_copy: Path) -> None:
     for case in (rule_copy / "tests" / "cases").rglob("*.yaml"):
         text = case.read_text(encoding="utf-8")
         case.write_text(text.replace("cpmtg-2009-tpi-8: not_met", "cpmtg-2009-tpi-8: met"), encoding="utf-8")
-    gaps = lint.case_coverage(rulebase.load(rule_copy), rule_copy / "tests" / "cases")
-    assert any("cpmtg-2009-tpi-8 (exclusion) has no case in which it is not met" in g for g in gaps)
+    rb = rulebase.load(rule_copy)
+    gaps = [p.line("test-case coverage") for p in cases.case_coverage(rb, lint.whole(rb))]
+    assert any(g.startswith("kb/sections/chronic-pain/trigger-point-injections.ttl: kb:cpmtg-2009-tpi-8: [test-case "
+                            "coverage] cpmtg-2009-tpi-8 (exclusion) has no case in which it is not met") for g in gaps)
 
 
 def test_lint_fails_with_no_cases(tmp_path: Path) -> None:
-    assert lint.case_coverage(rulebase.get(), tmp_path) == [f"{tmp_path}: no case files found"]
+    rb = rulebase.get()
+    assert cases.case_coverage(rb, lint.whole(rb, tmp_path)) == [Problem(str(tmp_path), "(folder)", "no case files found")]
 
 
 def test_readme_section_table_is_current() -> None:

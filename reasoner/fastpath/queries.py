@@ -133,9 +133,8 @@ def _targets(shapes: Graph, shape: Node) -> list[tuple[str, str]]:
     return [(pattern, sparql(term)) for prop, pattern in kinds for term in shapes.objects(shape, prop)]
 
 
-def conformance_queries(shapes: Graph) -> list[str]:
-    """ASK queries: one is true when some target of ``shapes`` does not conform to its shape."""
-    compiler = ShapeCompiler(shapes)
+def _target_items(shapes: Graph, compiler: ShapeCompiler) -> list[tuple[int, Branch, dict[str, str], str]]:
+    """Every branch of every targeted shape, once per target (with the pattern binding ?this)."""
     targeted = {s for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
                 for s in shapes.subjects(p, None)}
     items: list[tuple[int, Branch, dict[str, str], str]] = []
@@ -144,12 +143,45 @@ def conformance_queries(shapes: Graph) -> list[str]:
         for branch in compiler.violations(shape, "?this"):
             for target, term in targets:
                 items.append((len(items), branch, {**branch.params, _TARGET: term}, target))
+    return items
+
+
+def conformance_queries(shapes: Graph) -> list[str]:
+    """ASK queries: one is true when some target of ``shapes`` does not conform to its shape."""
+    compiler = ShapeCompiler(shapes)
     arms = []
-    for pattern, values, _, _ in _grouped(items):
+    for pattern, values, _, _ in _grouped(_target_items(shapes, compiler)):
         table = f"{values[0]} {{ {' '.join(values[1:])} }} " if values else ""
         arms.append(f"{{ {table}{pattern} }}")
     head = prologue({**SPARQL_PREFIXES, **compiler.prefixes})
     return [head + "ASK { " + (" UNION ".join(chunk) if chunk else "FILTER(false)") + " }" for chunk in _chunks(arms)]
+
+
+def result_queries(shapes: Graph) -> tuple[list[str], list[Branch]]:
+    """SELECT queries giving a row (?this, ?_b, ?value, ?path) per validation result that a
+    target of ``shapes`` gives, as pySHACL would report it (``mtus lint`` runs the house style
+    and SHACL-SHACL so); ?_b is the index of the result's branch in the list returned."""
+    compiler = ShapeCompiler(shapes)
+    targeted = {s for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+                for s in shapes.subjects(p, None)}
+    items: list[tuple[int, Branch, dict[str, str], str]] = []
+    for shape in sorted(targeted, key=str):
+        # each focus node once, whatever number of targets selects it
+        head = ("{ SELECT DISTINCT ?this WHERE { "
+                + " UNION ".join(f"{{ {fill(pattern, {_TARGET: term})} }}" for pattern, term in _targets(shapes, shape))
+                + " } }")
+        items += [(len(items) + i, branch, branch.params, head)
+                  for i, branch in enumerate(compiler.violations(shape, "?this"))]
+    arms = []
+    for pattern, values, value, path in _grouped(items):
+        table = f"{values[0]} {{ {' '.join(values[1:])} }} " if values else ""
+        binds = f" BIND({value} AS ?value)" if value not in (None, "?this", "?value") else ""
+        binds += f" BIND({path} AS ?path)" if path not in (None, "?path") else ""
+        arms.append(f"{{ {table}{pattern}{binds} }}")
+    head = prologue({**SPARQL_PREFIXES, **compiler.prefixes})
+    queries = [head + "SELECT DISTINCT ?this ?_b ?value ?path WHERE { "
+               + (" UNION ".join(chunk) if chunk else "FILTER(false)") + " }" for chunk in _chunks(arms)]
+    return queries, [branch for _, branch, _, _ in items]
 
 
 VALUES = "%%VALUES%%"
