@@ -147,6 +147,16 @@ class Catalog:
             self._in_force[key] = found
         return found
 
+    def as_of(self, iri: URIRef, day: dt.date) -> Section:
+        """The section as in force on ``day``, or, when it is not in force then, on the day of
+        its period nearest to it (to show a section that was not chosen)."""
+        template = self.sections[iri]
+        if day < template.effective_from:
+            day = template.effective_from
+        elif template.effective_until is not None and day > template.effective_until:
+            day = template.effective_until
+        return self.in_force(iri, day)
+
     def _fill(self, crit: Criterion, day: dt.date) -> Criterion:
         where = f"{self.files.get(crit.iri, 'kb/')}: {qname(crit.iri)}"
         texts: dict[str, Any] = {name: self.writer.fill(getattr(crit, name), day, where) for name in TEXTS}

@@ -1,5 +1,5 @@
-"""The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]`` and ``mtus lint``;
-for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``."""
+"""The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]``, ``mtus explain CASE``
+and ``mtus lint``; for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import api, batch, exports, generator, impact, letters, querylib, rulebase
+from . import api, batch, explain, exports, generator, impact, letters, querylib, rulebase
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
@@ -37,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="run only this check (repeatable; e.g. --check sources)")
     lint.add_argument("--cases", type=Path, default=None,
                       help="test-case folder for the coverage check (default: tests/cases of the rule base)")
+    explain.add_parser(sub)
     for analyst_command in (batch, querylib, impact, generator):
         analyst_command.add_parser(sub)
     return parser

@@ -6,6 +6,13 @@ mtus:selectionPriority (a specific drug's section before its class's).
 An item that no encoded section addresses gets none: it is decided ``not_addressed``. The
 section is given as in force on the item's rule date (:func:`rule_date`): its texts state the
 threshold values then in force.
+
+The query is written once, in parts: what makes a section a *candidate* for an item (it
+addresses the item's service or a broader one) and the *conditions* a candidate must meet
+(:data:`CONDITIONS`). :data:`_SECTIONS` joins and filters on them, keeping the candidates that
+meet them all, in selection order (selection here and on the fast path); :data:`_CANDIDATES`
+gives every candidate with one column per condition, each the same pattern or expression
+(``mtus explain``: why a section was not chosen).
 """
 
 from __future__ import annotations
@@ -14,33 +21,74 @@ import datetime as dt
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from .catalog import Section
 from .errors import IntakeError, Problem
 from .namespaces import MTUS, PREFIXES
 from .rulebase import RuleBase
 
-_SECTIONS = """
-SELECT DISTINCT ?section ?order ?priority WHERE {
+#: a candidate section: one that addresses the item's service (or a broader one), with its dates,
+#: search step and priority; each ``<name>`` line is where selection puts the condition of that name
+_CANDIDATE = """
   ?request mtus:service ?service ; mtus:ofCase/mtus:reviewDate ?review .
   OPTIONAL { ?request mtus:region ?stated }
   BIND(COALESCE(?stated, code:whole_body) AS ?region)
-  ?section a mtus:GuidelineSection ;
-           mtus:addressesService ?addressed ; mtus:addressesRegion ?addressedRegion ;
+  ?section a mtus:GuidelineSection ; mtus:addressesService ?addressed ;
            mtus:effectiveFrom ?from ; mtus:searchStep/mtus:stepOrder ?order .
   ?service mtus:broader* ?addressed .
-  ?region mtus:partOf* ?addressedRegion .
+  <regionAddressed>
   OPTIONAL { ?section mtus:effectiveUntil ?until }
-  FILTER(?from <= ?review && (!BOUND(?until) || ?review <= ?until))
-  { ?section mtus:anyDrugClass true }
-  UNION { ?section mtus:addressesDrugClass ?class . ?request mtus:drug/rdf:type ?class }
-  { ?section mtus:anyDrug true }
-  UNION { ?section mtus:addressesDrug ?drug . ?request mtus:drug ?drug }
+  <inForce>
+  <drugClassAddressed>
+  <drugAddressed>
   OPTIONAL { ?section mtus:selectionPriority ?statedPriority }
   BIND(COALESCE(?statedPriority, 0) AS ?priority)
-}
-ORDER BY ?order DESC(?priority) ?section
 """
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition a candidate must meet to be selected: a graph pattern that has a solution
+    when it is met, or a filter expression (when ``test`` is true)."""
+
+    text: str
+    test: bool = False
+
+    def in_selection(self) -> str:
+        return f"FILTER({self.text})" if self.test else self.text
+
+    def as_column(self, name: str) -> str:
+        value = f"COALESCE({self.text}, false)" if self.test else f"EXISTS {{ {self.text} }}"
+        return f"  BIND({value} AS ?{name})\n"
+
+
+#: the conditions of selection, by the name of their column in :data:`_CANDIDATES`
+CONDITIONS: dict[str, Condition] = {
+    "inForce": Condition("?from <= ?review && (!BOUND(?until) || ?review <= ?until)", test=True),
+    "regionAddressed": Condition("?section mtus:addressesRegion ?addressedRegion . ?region mtus:partOf* ?addressedRegion ."),
+    "drugClassAddressed": Condition("{ ?section mtus:anyDrugClass true }\n"
+                                    "  UNION { ?section mtus:addressesDrugClass ?class . ?request mtus:drug/rdf:type ?class }"),
+    "drugAddressed": Condition("{ ?section mtus:anyDrug true }\n"
+                               "  UNION { ?section mtus:addressesDrug ?drug . ?request mtus:drug ?drug }"),
+}
+
+_ORDER = "ORDER BY ?order DESC(?priority) ?section\n"
+
+
+def _candidate(parts: dict[str, str]) -> str:
+    text = _CANDIDATE
+    for name, part in parts.items():
+        text = text.replace(f"  <{name}>\n", f"  {part}\n" if part else "")
+    return text
+
+
+_SECTIONS = ("SELECT DISTINCT ?section ?order ?priority WHERE {"
+             + _candidate({name: c.in_selection() for name, c in CONDITIONS.items()}) + "}\n" + _ORDER)
+
+_CANDIDATES = ("SELECT DISTINCT ?section ?order ?priority ?from ?until " + " ".join(f"?{name}" for name in CONDITIONS)
+               + " WHERE {" + _candidate({name: "" for name in CONDITIONS})
+               + "".join(c.as_column(name) for name, c in CONDITIONS.items()) + "}\n" + _ORDER)
 
 _EDITION = """
 SELECT ?edition WHERE {
@@ -69,6 +117,22 @@ def rule_date(graph: Graph, request: URIRef) -> dt.date:
     raise IntakeError("case", [Problem("review_date", "expected the date of the review, YYYY-MM-DD")])
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A section addressing an item's service, in selection order, with the conditions it meets."""
+
+    section: Section
+    step_order: int
+    priority: int
+    effective_from: dt.date | None
+    effective_until: dt.date | None
+    conditions: dict[str, bool]
+
+    @property
+    def eligible(self) -> bool:
+        return all(self.conditions.values())
+
+
 def select(working: Graph, request: URIRef, rulebase: RuleBase) -> Selection:
     rows = working.query(_SECTIONS, initNs=dict(PREFIXES), initBindings={"request": request})
     catalog = rulebase.catalog
@@ -77,6 +141,33 @@ def select(working: Graph, request: URIRef, rulebase: RuleBase) -> Selection:
         return Selection(None, ())
     day = rule_date(working, request)
     return Selection(catalog.in_force(found[0], day), tuple(catalog.in_force(s, day) for s in found[1:]))
+
+
+def _value(node: Node | None) -> object:
+    return node.toPython() if isinstance(node, Literal) else None
+
+
+def candidates(working: Graph, request: URIRef, rulebase: RuleBase) -> tuple[Candidate, ...]:
+    """Every section addressing the item's service, in selection order: the first that meets
+    every condition is the one :func:`select` chooses."""
+    rows = working.query(_CANDIDATES, initNs=dict(PREFIXES), initBindings={"request": request})
+    sections = rulebase.catalog.sections
+    day = rule_date(working, request)
+    out: list[Candidate] = []
+    for row in rows:
+        section, order, priority, start, until, *flags = row  # type: ignore[misc]
+        if not isinstance(section, URIRef) or section not in sections:
+            continue
+        start_date, until_date = _value(start), _value(until)
+        out.append(Candidate(
+            section=rulebase.catalog.as_of(section, day),
+            step_order=int(str(order)),
+            priority=int(str(priority)),
+            effective_from=start_date if isinstance(start_date, dt.date) else None,
+            effective_until=until_date if isinstance(until_date, dt.date) else None,
+            conditions={name: _value(flag) is True for name, flag in zip(CONDITIONS, flags, strict=True)},
+        ))
+    return tuple(out)
 
 
 def edition(working: Graph, case: URIRef) -> URIRef | None:

@@ -91,8 +91,8 @@ def test_house_style_compiled_agrees_with_pyshacl_on_broken_nodes() -> None:
             "a criterion needs its mtus:statement (the guideline's words)",
             "a criterion must say whether it was confirmed (mtus:confirmation)",
             "a criterion that can be not met or not documented needs mtus:notMetText or mtus:notDocumentedText",
-            "a threshold's number goes in a dated value (mtus:values [ mtus:effectiveFrom ... ; mtus:value N ]), not on "
-            "the threshold", "a threshold needs its unit (mtus:unitOfMeasure)",
+            ("a threshold's number goes in a dated value (mtus:values [ mtus:effectiveFrom ... ; mtus:value N ]), not on "
+            "the threshold"), "a threshold needs its unit (mtus:unitOfMeasure)",
             'a threshold needs its dated values: mtus:values [ mtus:effectiveFrom "YYYY-MM-DD"^^xsd:date ; mtus:value N ]',
 
             "a criterion shape needs sh:name, sh:message, sh:severity and dcterms:source"} <= messages
