@@ -44,7 +44,7 @@ def test_an_exclusion_with_a_support_shape_fails_lint(rule_copy: Path) -> None:
     assert problems[0].startswith(TOPICAL)
     assert "cpmtg-2009-topical-analgesics-1" in problems[0]
     assert "has a role that its kind neither requires nor allows" in problems[0]
-    assert "value shape:topical-1-support" in problems[0]
+    assert "value shape:cpmtg-2009-topical-analgesics-1-support" in problems[0]
 
 
 def test_a_limit_without_its_support_shape_fails_lint(rule_copy: Path) -> None:

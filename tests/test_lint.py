@@ -72,9 +72,9 @@ def _plant(root: Path) -> None:
         "CONSTRUCT { ?request mtus:plantedNobodyReads ?q . } WHERE { ?request mtus:quantity ?q . }\n", encoding="utf-8")
     # duplicate shapes: a copy of a shape under another name and other words
     text = (root / TPI_SHAPES).read_text(encoding="utf-8")
-    original = re.search(r"^shape:tpi-1-contradiction a sh:NodeShape ;.*?\.\n", text, re.DOTALL | re.MULTILINE)
+    original = re.search(r"^shape:cpmtg-2009-tpi-1-contradiction a sh:NodeShape ;.*?\.\n", text, re.DOTALL | re.MULTILINE)
     assert original is not None
-    copy = (original.group(0).replace("shape:tpi-1-contradiction", "shape:tpi-1-contradiction-again")
+    copy = (original.group(0).replace("shape:cpmtg-2009-tpi-1-contradiction", "shape:tpi-1-contradiction-again")
             .replace('sh:name "', 'sh:name "again: ').replace('sh:message "', 'sh:message "Again: '))
     (root / TPI_SHAPES).write_text(text + "\n" + copy, encoding="utf-8")
     # duplicate rules: a copy of a rule with other variable names and another code
@@ -84,12 +84,12 @@ def _plant(root: Path) -> None:
     # sources: not a kb node; a missing anchor; a missing file (and four that resolve)
     _edit(root, TPI_SHAPES, "mtus:criterion kb:cpmtg-2009-tpi-3 ; mtus:role mtus:Support ; dcterms:source kb:cpmtg-2009-tpi ;",
           "mtus:criterion kb:cpmtg-2009-tpi-3 ; mtus:role mtus:Support ; dcterms:source kb:cpmtg-2009-tpii ;")
-    for shape, source in (("tpi-5-support", f"<{DOCS}seed-sections.md#no-such-part>"),
-                          ("tpi-8-contradiction", f"<{DOCS}nowhere.md#x>"),
-                          ("tpi-5-contradiction", f"<{DOCS}seed-sections.md#{ACUPUNCTURE_ANCHOR}>"),
-                          ("tpi-1-support", f"<{DOCS}seed-sections.md#tpi-wording>"),
-                          ("tpi-4-contradiction", "<https://www.dir.ca.gov/t8/9792_24_1.html>"),
-                          ("tpi-7-contradiction", "kb:cpmtg-2009")):
+    for shape, source in (("cpmtg-2009-tpi-5-support", f"<{DOCS}seed-sections.md#no-such-part>"),
+                          ("cpmtg-2009-tpi-8-contradiction", f"<{DOCS}nowhere.md#x>"),
+                          ("cpmtg-2009-tpi-5-contradiction", f"<{DOCS}seed-sections.md#{ACUPUNCTURE_ANCHOR}>"),
+                          ("cpmtg-2009-tpi-1-support", f"<{DOCS}seed-sections.md#tpi-wording>"),
+                          ("cpmtg-2009-tpi-4-contradiction", "<https://www.dir.ca.gov/t8/9792_24_1.html>"),
+                          ("cpmtg-2009-tpi-7-contradiction", "kb:cpmtg-2009")):
         text = (root / TPI_SHAPES).read_text(encoding="utf-8")
         text, count = re.subn(rf"(shape:{shape} a sh:NodeShape ;\n.*?dcterms:source )kb:cpmtg-2009-tpi ;",
                               rf"\g<1>{source} ;", text, count=1, flags=re.DOTALL)
@@ -97,10 +97,11 @@ def _plant(root: Path) -> None:
         (root / TPI_SHAPES).write_text(text, encoding="utf-8")
     with (root / "docs/sources/seed-sections.md").open("a", encoding="utf-8") as handle:
         handle.write('\n<a id="tpi-wording"></a>\nThe wording of the trigger point criteria.\n')
-    # SHACL-SHACL: a count that is not an integer; house style: a criterion shape without message
+    # SHACL-SHACL: a count that is not an integer; house style: a criterion shape with a message of its own
     _edit(root, TPI_SHAPES, "sh:property [ sh:path mtus:conservativeCareFailed ; sh:minCount 1 ] .",
           'sh:property [ sh:path mtus:conservativeCareFailed ; sh:minCount "one" ] .')
-    _edit(root, TPI_SHAPES, 'sh:message "Radiculopathy is documented by examination, imaging or electrodiagnostic testing." ;', "")
+    _edit(root, TPI_SHAPES, 'sh:name "radiculopathy present" ;',
+          'sh:name "radiculopathy present" ; sh:message "Radiculopathy is documented." ;')
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,7 @@ def _lines(found: dict[str, list[str]], check: str, file: str) -> list[str]:
 
 def test_a_shape_linked_to_no_criterion(found: dict[str, list[str]]) -> None:
     assert found["shape links"] == [
-        (f"{TPI_SHAPES}: shape:tpi-2-contradiction: [shape links] mtus:criterion kb:cpmtg-2009-tpi-20 is not a "
+        (f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-2-contradiction: [shape links] mtus:criterion kb:cpmtg-2009-tpi-20 is not a "
         "criterion of kb/ (no `a mtus:Criterion` or mtus:criterionKind there): correct the link")]
 
 
@@ -162,7 +163,7 @@ def test_a_rule_naming_a_kb_node_that_does_not_exist(found: dict[str, list[str]]
 
 def test_a_shape_reading_a_property_nothing_produces(found: dict[str, list[str]]) -> None:
     assert found["derived properties"] == [
-        (f"{TPI_SHAPES}: shape:tpi-6-support: [derived properties] reads mtus:reliefWeek, which neither the case "
+        (f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-6-support: [derived properties] reads mtus:reliefWeek, which neither the case "
         "format, intake, a rule of kb/rules/ nor the ontology and kb produce: correct the name, or write the rule "
         "that derives it")]
 
@@ -177,7 +178,7 @@ def test_a_rule_whose_output_nothing_reads(found: dict[str, list[str]]) -> None:
 
 def test_duplicated_shapes_and_rules_are_reported_as_groups(found: dict[str, list[str]]) -> None:
     assert [line.split(": [")[0] for line in found["duplicate shapes"]] == [
-        f"{TPI_SHAPES}: shape:tpi-1-contradiction", f"{TPI_SHAPES}: shape:tpi-1-contradiction-again"]
+        f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-1-contradiction", f"{TPI_SHAPES}: shape:tpi-1-contradiction-again"]
     assert "the same constraints as shape:tpi-1-contradiction-again" in found["duplicate shapes"][0]
     planted = [line for line in found["duplicate rules"] if "relief-months" in line or "planted-copy" in line]
     assert [line.split(": [")[0] for line in planted] == [
@@ -188,12 +189,12 @@ def test_duplicated_shapes_and_rules_are_reported_as_groups(found: dict[str, lis
 
 def test_a_source_that_does_not_resolve(found: dict[str, list[str]]) -> None:
     assert _lines(found, "sources", TPI_SHAPES) == [
-        (f"{TPI_SHAPES}: shape:tpi-3-support: [sources] dcterms:source kb:cpmtg-2009-tpii is not a node of kb/ with "
+        (f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-3-support: [sources] dcterms:source kb:cpmtg-2009-tpii is not a node of kb/ with "
         "an rdfs:label"),
-        (f"{TPI_SHAPES}: shape:tpi-5-support: [sources] dcterms:source <{DOCS}seed-sections.md#no-such-part>: "
+        (f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-5-support: [sources] dcterms:source <{DOCS}seed-sections.md#no-such-part>: "
         "docs/sources/seed-sections.md has no heading or <a id> with the anchor #no-such-part (GitHub's slug of a "
         "heading: lower case, punctuation left out, spaces as hyphens)"),
-        (f"{TPI_SHAPES}: shape:tpi-8-contradiction: [sources] dcterms:source <{DOCS}nowhere.md#x>: "
+        (f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-8-contradiction: [sources] dcterms:source <{DOCS}nowhere.md#x>: "
         "docs/sources/nowhere.md is not a file of the repository")]
     section = _lines(found, "sources", TPI_KB)
     assert len(section) == 1
@@ -203,18 +204,18 @@ def test_a_source_that_does_not_resolve(found: dict[str, list[str]]) -> None:
 
 def test_shapes_that_are_not_well_formed_or_not_in_house_style(found: dict[str, list[str]]) -> None:
     assert found["SHACL-SHACL"] == [
-        (f"{TPI_SHAPES}: shape:tpi-3-support: [SHACL-SHACL] breaks shsh:ShapeShape's rule [ sh:datatype xsd:integer ; "
+        (f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-3-support: [SHACL-SHACL] breaks shsh:ShapeShape's rule [ sh:datatype xsd:integer ; "
         'sh:maxCount 1 ] (on sh:minCount, value "one", in its property shape on mtus:conservativeCareFailed)')]
     assert found["house style"] == [
-        (f"{TPI_SHAPES}: shape:tpi-4-contradiction: [house style] a criterion shape needs sh:name, sh:message, "
-        "sh:severity and dcterms:source")]
+        (f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-4-contradiction: [house style] a criterion shape needs sh:name, sh:severity, "
+        "dcterms:source and mtus:role, and no sh:message (the words a reader sees are the criterion's texts in kb/)")]
 
 
 def test_one_section_is_checked_alone(planted: rulebase.RuleBase, capsys: pytest.CaptureFixture[str]) -> None:
     assert lint.run(planted, hermit_check=False, section_id="cpmtg-2009-tpi") == EXIT_LINT
     out = capsys.readouterr().out
-    assert f"{TPI_SHAPES}: shape:tpi-2-contradiction: [shape links]" in out
-    assert f"{TPI_SHAPES}: shape:tpi-6-support: [derived properties]" in out
+    assert f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-2-contradiction: [shape links]" in out
+    assert f"{TPI_SHAPES}: shape:cpmtg-2009-tpi-6-support: [derived properties]" in out
     assert f"{TPI_KB}: kb:cpmtg-2009-tpi-4: [criterion lists]" in out  # unlisted, but in the section's file
     assert "41-opioids-9" not in out and "surgery-referral" not in out and "99-planted-unread" not in out
     assert "HermiT" not in out and "structure:" not in out
