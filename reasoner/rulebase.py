@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +76,9 @@ class RuleBase:
     helper_shapes: tuple[URIRef, ...] = ()
 
     reference: Graph = field(default_factory=Graph)
+    #: this load's identity: what is compiled from it (the fast path's queries name its shapes'
+    #: blank nodes) is cached under it, so that a cache never pairs two different loads
+    build_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: shapes with bounds, by the dated values in force (see :meth:`shapes_on`)
     _bounded: dict[frozenset[tuple[URIRef, dt.date]], Graph] = field(default_factory=dict, repr=False)
 

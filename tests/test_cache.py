@@ -70,3 +70,22 @@ def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Mon
     name = f"test-{rulebase_cache.key(Path('/rules'), 'd')}.pickle"
     (tmp_path / name).write_bytes(b"not a pickle")
     assert rulebase_cache.load_or_build(Path("/rules"), "d", lambda: "fresh", kind="test") == "fresh"
+
+
+def test_the_compiled_fast_path_is_never_paired_with_another_load(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two loads of the same rule base (as two processes building at once would make) have
+    shapes with different blank nodes; the fast path's queries compiled from one must not be read
+    back for the other, or no result would reach a criterion (every one would read as met)."""
+    from reasoner import rulebase
+    from reasoner.fastpath.engine import Engine
+    from tests.helpers import ROOT
+
+    monkeypatch.setenv("MTUS_CACHE_DIR", str(tmp_path))
+    case = ROOT / "tests/cases/chronic-pain/trigger-point-injections/radiculopathy-too-many-injections-saline-is-upheld.yaml"
+    first, second = rulebase.load(), rulebase.load()
+    assert first.build_id != second.build_id
+    Engine(first)  # caches the queries compiled from the first load
+    item = Engine(second).evaluate(case).items[0]
+    assert item.decision == "upheld"
+    assert {r.criterion.iri.split("/")[-1] for r in item.unmet()} >= {"cpmtg-2009-tpi-4", "cpmtg-2009-tpi-5"}

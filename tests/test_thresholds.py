@@ -46,7 +46,7 @@ def _with_value(rb: RuleBase, iri: URIRef, value: Literal) -> RuleBase:
         for node in dated:
             reference.remove((node, MTUS.value, None))
             reference.add((node, MTUS.value, value))
-    return replace(rb, catalog=catalog, reference=reference, _bounded={})
+    return replace(rb, catalog=catalog, reference=reference, _bounded={}, build_id=f"{rb.build_id}-changed")
 
 
 def _read_by(rb: RuleBase, iri: URIRef) -> set[str]:

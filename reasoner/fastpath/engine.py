@@ -119,7 +119,9 @@ class Engine:
         rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
         self.rb = rb
         self.texts = Texts(rb.kb, rb.closure)
-        compiled = rulebase_cache.load_or_build(rb.root, rb.digest, lambda: compile_all(rb), kind="fastpath")
+        # keyed by the load too: the queries name blank nodes of this load's shapes
+        compiled = rulebase_cache.load_or_build(rb.root, f"{rb.digest}-{rb.build_id}", lambda: compile_all(rb),
+                                                kind="fastpath")
         reference = [ox.Quad(q.subject, q.predicate, q.object)
                      for q in ox.parse(compiled["reference"], format=ox.RdfFormat.N_TRIPLES)]
         self.store = CaseStore(reference, recycle)
