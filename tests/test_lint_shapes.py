@@ -95,5 +95,5 @@ def test_house_style_compiled_agrees_with_pyshacl_on_broken_nodes() -> None:
             "the threshold"), "a threshold needs its unit (mtus:unitOfMeasure)",
             'a threshold needs its dated values: mtus:values [ mtus:effectiveFrom "YYYY-MM-DD"^^xsd:date ; mtus:value N ]',
 
-            "a criterion shape needs sh:name, sh:severity, dcterms:source and mtus:role, and no sh:message (the words "
-            "a reader sees are the criterion's texts in kb/)"} <= messages
+            ("a criterion shape needs sh:name, sh:severity, dcterms:source and mtus:role, and no sh:message (the words "
+            "a reader sees are the criterion's texts in kb/)")} <= messages
