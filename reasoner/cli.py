@@ -1,5 +1,5 @@
-"""The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]``, ``mtus explain CASE``
-and ``mtus lint``; for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``."""
+"""The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]``, ``mtus explain CASE``,
+``mtus lint`` and ``mtus docs``; for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import api, batch, explain, exports, generator, impact, letters, querylib, rulebase
+from . import api, batch, docs, explain, exports, generator, impact, letters, querylib, rulebase
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     lint.add_argument("--cases", type=Path, default=None,
                       help="test-case folder for the coverage check (default: tests/cases of the rule base)")
     explain.add_parser(sub)
+    docs.add_parser(sub)
     for analyst_command in (batch, querylib, impact, generator):
         analyst_command.add_parser(sub)
     return parser

@@ -1,11 +1,10 @@
-"""Every service of the coverage issues, and every drug of the case format, is decided under an
+"""Every service of the coverage issues, and every drug of the case format (version 1), is decided under an
 encoded section on a 2014 review date (the 2009-era MTUS): never `not_addressed`."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
+import yaml
 
 import reasoner
 from tests.helpers import ROOT
@@ -17,10 +16,10 @@ REGION = {
 }
 NOT_IN_SCOPE = {"bone_scan", "home_exercise_program", "medication", "drug"}  # not listed by the coverage issues
 
-FORMAT = (ROOT / "docs" / "case-format.md").read_text(encoding="utf-8")
-SERVICES = sorted(set(re.findall(r"`([a-z_]+)`", FORMAT.split("Services:", 1)[1].split("Drugs:", 1)[0])) - NOT_IN_SCOPE)
-DRUGS = sorted(set(re.findall(r"`([a-z_]+)`", FORMAT.split("Drugs:", 1)[1].split("Findings:", 1)[0]))
-               - {"ingredients", "compounded_topical"})
+#: the codes of the case format, version 1 (the brief's list)
+VERSION_1 = yaml.safe_load((ROOT / "tests" / "data" / "case-format-v1-codes.yaml").read_text(encoding="utf-8"))
+SERVICES = sorted(set(VERSION_1["services"]["codes"]) - NOT_IN_SCOPE)
+DRUGS = sorted(set(VERSION_1["drugs"]["codes"]) - {"compounded_topical"})
 
 
 def _decide(request: dict[str, object]) -> tuple[str, str]:

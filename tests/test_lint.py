@@ -237,6 +237,15 @@ def test_the_rule_base_passes_lint() -> None:
     assert found == KNOWN
 
 
+def test_a_section_checked_alone_keeps_the_kind_contract() -> None:
+    """``--section`` runs the house style on the section's triples; the kinds' roles, which the
+    ontology states, come with them (without them every criterion shape's role was reported as
+    one its kind does not allow)."""
+    rb = rulebase.get()
+    checks = [c for c in lint.CHECKS if c.name == "house style"]
+    assert lint.findings(rb, lint.section(rb, "cpmtg-2009-tpi", None), checks) == {"house style": []}
+
+
 def test_github_heading_anchors() -> None:
     assert sources.slug("Guideline authors") == "guideline-authors"
     assert sources.slug("1. Acupuncture (criteria.md 2.1) — 8 CCR 9792.24.1 (2009–2017), earlier 9792.21(a)(2) "

@@ -101,10 +101,3 @@ def test_lint_fails_when_a_criterion_has_no_failing_case(rule_copy: Path) -> Non
 def test_lint_fails_with_no_cases(tmp_path: Path) -> None:
     rb = rulebase.get()
     assert cases.case_coverage(rb, lint.whole(rb, tmp_path)) == [Problem(str(tmp_path), "(folder)", "no case files found")]
-
-
-def test_readme_section_table_is_current() -> None:
-    from reasoner import sections
-
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert sections.block(rulebase.get()) in readme, "run: mtus sections, and paste the table into README.md"

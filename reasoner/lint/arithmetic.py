@@ -47,4 +47,8 @@ def divisions(rule: Rule) -> list[str]:
 
 @check("rule arithmetic")
 def rule_arithmetic(rb: RuleBase, scope: Scope) -> list[Problem]:
+    """Every division in a derivation rule by anything but a whole number is written
+    ``IF(x = 0, 0, ROUND(x * 10000 / d) / 10000)``: rdflib and Oxigraph round other divisions
+    differently, and the two engines must derive the same value. Fix: write it so
+    (docs/rule-arithmetic.md)."""
     return [in_rule(rb, rule, message) for rule in rb.rules if scope.covers_rule(rule) for message in divisions(rule)]

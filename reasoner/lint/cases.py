@@ -15,6 +15,10 @@ from .scope import Scope
 
 @check("test-case coverage")
 def case_coverage(rb: RuleBase, scope: Scope) -> list[Problem]:
+    """Every state a criterion can reach (by its kind and the roles of its shapes: see the kinds
+    table) is declared by some case file of tests/cases/ (``expected.<request>.criteria``), and
+    every declared state is a state. Fix: add a case file in which the criterion is in that state
+    (the case tests then check that it is)."""
     folder = scope.cases
     if not folder.is_dir():
         return [Problem(relative(rb, folder), "(folder)", "no test cases folder: coverage cannot be checked")]

@@ -103,6 +103,9 @@ def rule_groups(rb: RuleBase) -> list[list[Rule]]:
 
 @check("duplicate shapes")
 def duplicate_shapes(rb: RuleBase, scope: Scope) -> list[Problem]:
+    """No two named node shapes have the same constraints (words and criterion links aside): two
+    copies drift apart when one is corrected. Fix: keep one shape and give it each criterion
+    (mtus:criterion may be repeated)."""
     problems = []
     for group in shape_groups(rb):
         if any(scope.covers(rb, s) for s in group):
@@ -115,6 +118,8 @@ def duplicate_shapes(rb: RuleBase, scope: Scope) -> list[Problem]:
 
 @check("duplicate rules")
 def duplicate_rules(rb: RuleBase, scope: Scope) -> list[Problem]:
+    """No two derivation rules compute the same thing (up to variable names, the kb/code IRIs
+    they name and the predicate they write). Fix: merge them into one rule with a VALUES table."""
     problems = []
     for group in rule_groups(rb):
         if any(scope.covers_rule(r) for r in group):

@@ -17,6 +17,9 @@ from .scope import Scope
 
 @check("HermiT consistency", hermit=True, whole=True)
 def hermit(rb: RuleBase, scope: Scope) -> list[Problem]:
+    """The ontology is consistent and every class satisfiable (HermiT, an OWL 2 DL reasoner, on
+    the merged modules; needs Java). Fix: find the axioms that conflict with the classes it
+    names."""
     import owlready2
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,7 +23,7 @@ from rdflib.term import Node
 from ..fastpath.compile import Branch, Unsupported
 from ..fastpath.queries import result_queries
 from ..fastpath.terms import to_ox, to_rdflib
-from ..namespaces import SH, qname
+from ..namespaces import MTUS, SH, qname
 from ..rulebase import RuleBase
 from .problems import Problem, check, file_of
 from .reading import closure, owners
@@ -175,7 +175,8 @@ def _triples(graphs: Iterable[Graph], rb: RuleBase, scope: Scope) -> list[Triple
 
 @check("SHACL-SHACL")
 def shacl_shacl(rb: RuleBase, scope: Scope) -> list[Problem]:
-    """The guideline, intake and house-style shapes are well-formed SHACL."""
+    """The guideline, intake and house-style shapes are well-formed SHACL (the W3C's shapes for
+    shapes). Fix: what the message names (a misspelt SHACL term, a value of the wrong kind)."""
     meta = shacl_shacl_graph()
     out: list[Problem] = []
     for graph in (rb.shapes, rb.intake_shapes, rb.house_style_shapes):
@@ -186,11 +187,16 @@ def shacl_shacl(rb: RuleBase, scope: Scope) -> list[Problem]:
 
 @check("house style")
 def house_style(rb: RuleBase, scope: Scope) -> list[Problem]:
-    """The house style (shapes/house-style/) over the ontology, kb and guideline shapes."""
+    """The house style (shapes/house-style/) over the ontology, kb and guideline shapes: every
+    term labelled and defined, every criterion with its texts, kind, order, confirmation and
+    source, every shape with a role its criterion's kind reads (the rules and their messages are
+    listed below). Fix: add what the message names."""
     if len(rb.house_style_shapes) == 0:
         return [Problem("shapes/house-style/", "(folder)", "no house-style shapes loaded")]
     graphs = [rb.ontology, rb.kb, rb.shapes]
     triples = _triples(graphs, rb, scope)
-    if not scope.whole:  # classes and their subclasses, for the class targets
+    if not scope.whole:  # classes and their subclasses, for the class targets; the kinds' roles
         triples += list(rb.ontology.triples((None, RDFS.subClassOf, None)))
+        for contract in (MTUS.requiresRole, MTUS.allowsRole, MTUS.requiresBranches):
+            triples += list(rb.ontology.triples((None, contract, None)))
     return problems(rb, rb.house_style_shapes, triples, "house style")

@@ -27,7 +27,8 @@ def criteria(rb: RuleBase) -> set[URIRef]:
 
 @check("structure", whole=True)
 def structure(rb: RuleBase, scope: Scope) -> list[Problem]:
-    """Something is loaded: sections, criteria, shapes and rules."""
+    """Something is loaded: sections, criteria, shapes and rules. Fix: run from the folder that
+    holds ontology/, kb/ and shapes/ (or pass --rules)."""
     problems = []
     for empty, where, what in ((not rb.catalog.sections, "kb/", "no guideline section loaded"),
                                (not rb.catalog.criteria, "kb/", "no criterion loaded"),
@@ -41,7 +42,8 @@ def structure(rb: RuleBase, scope: Scope) -> list[Problem]:
 @check("shape links")
 def shape_links(rb: RuleBase, scope: Scope) -> list[Problem]:
     """Every mtus:criterion of a shape names a criterion of kb/ (a typo leaves the criterion
-    without that shape: its decision changes, and nothing else says so)."""
+    without that shape: its decision changes, and nothing else says so). Fix: correct the
+    shape's mtus:criterion to the criterion's kb local name."""
     known = criteria(rb)
     problems = []
     for shape, target in rb.shapes.subject_objects(MTUS.criterion):
@@ -56,7 +58,8 @@ def criterion_lists(rb: RuleBase, scope: Scope) -> list[Problem]:
     """Every criterion is listed once: by a section (mtus:criterion) or as a branch of an
     alternatives criterion (mtus:branch). An unlisted criterion is in no letter; one listed as a
     criterion and as a branch is decided twice. A criterion may be listed by several sections
-    only when its dcterms:source names each of them (it is the sections' shared text)."""
+    only when its dcterms:source names each of them (it is the sections' shared text). Fix: list
+    the criterion once, where the guideline states it, or cite every section that lists it."""
     sections = set(rb.kb.subjects(RDF.type, MTUS.GuidelineSection))
     by_section: dict[Node, list[Node]] = defaultdict(list)
     as_branch: dict[Node, list[Node]] = defaultdict(list)
@@ -91,7 +94,8 @@ def criterion_lists(rb: RuleBase, scope: Scope) -> list[Problem]:
 @check("thresholds")
 def thresholds(rb: RuleBase, scope: Scope) -> list[Problem]:
     """Every threshold a shape annotation (mtus:minInclusiveFrom ...) or a criterion
-    (mtus:threshold) cites is defined in kb/ (``kb:x a mtus:Threshold``)."""
+    (mtus:threshold) cites is defined in kb/ (``kb:x a mtus:Threshold``). Fix: correct the name,
+    or define the threshold with its unit, dated values and source."""
     defined = set(rb.kb.subjects(RDF.type, MTUS.Threshold))
     problems = []
     shape_owner = owners(rb.shapes)
@@ -111,7 +115,8 @@ def thresholds(rb: RuleBase, scope: Scope) -> list[Problem]:
 @check("rule kb terms")
 def rule_kb_terms(rb: RuleBase, scope: Scope) -> list[Problem]:
     """Every kb: node a derivation rule names (a threshold, a conversion factor ...) is a
-    subject in kb/: a misspelt one matches nothing, and the rule derives nothing."""
+    subject in kb/: a misspelt one matches nothing, and the rule derives nothing. Fix: correct
+    the name in the rule, or define the node in kb/."""
     subjects = set(rb.kb.subjects())
     problems = []
     for rule in rb.rules:

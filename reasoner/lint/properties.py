@@ -19,7 +19,9 @@ def derived_properties(rb: RuleBase, scope: Scope) -> list[Problem]:
     """Every predicate on a guideline shape's paths (nested shapes, sequence and alternative
     paths, qualified value shapes: every sh:path) comes from the case format
     (ontology/case-context.jsonld), from intake (mtus:dayNumberOf), from a rule of kb/rules/
-    (its CONSTRUCT template) or from the closed ontology and kb."""
+    (its CONSTRUCT template) or from the closed ontology and kb. A predicate nothing produces is
+    never there: the shape is always violated, or never. Fix: correct the name (the derived facts
+    are listed in docs/authoring.md), or write the rule that derives it."""
     sources = produced(rb)
     shape_owner = owners(rb.shapes)
     missing: dict[tuple[URIRef, URIRef], None] = {}
@@ -39,7 +41,8 @@ def derived_properties(rb: RuleBase, scope: Scope) -> list[Problem]:
 @check("rule outputs")
 def rule_outputs(rb: RuleBase, scope: Scope) -> list[Problem]:
     """Every predicate a rule derives is read: by a shape, another rule, selection, the
-    wording, the stored analyst facts (reasoner/batch.py) or a query of queries/."""
+    wording, the stored analyst facts (reasoner/batch.py) or a query of queries/. Fix: remove
+    what nothing reads, or correct the name where it is read."""
     readers = readers_besides_rules(rb)
     rules = flows(rb.rules)
     problems = []

@@ -94,7 +94,10 @@ def unresolved(rb: RuleBase, source: Node) -> str | None:
 
 @check("sources")
 def sources(rb: RuleBase, scope: Scope) -> list[Problem]:
-    """Every dcterms:source of the ontology, kb and shapes resolves."""
+    """Every dcterms:source of the ontology, kb and shapes resolves: a kb node with an
+    rdfs:label, a public http(s) URL, or ``<https://w3id.org/mtus/docs/sources/FILE.md#ANCHOR>``
+    (ANCHOR a heading's GitHub slug or an ``<a id>`` of that file). Fix: replace a string by such
+    an IRI (record the detail in docs/sources/ and cite its anchor), or correct the anchor."""
     problems = []
     for graph in (rb.ontology, rb.kb, rb.shapes):
         owner = owners(graph)

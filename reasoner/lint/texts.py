@@ -29,7 +29,10 @@ def _texts(section: Section) -> list[tuple[object, str, str]]:
 @check("numbers in texts")
 def numbers_in_texts(rb: RuleBase, scope: Scope) -> list[Problem]:
     """A number a text states that is no placeholder would not change with its threshold: the
-    words would contradict the decision."""
+    words would contradict the decision. Fix: write the threshold's placeholder
+    (``{NAME}``, ``{NAME:words}`` ...); a number the guideline states that nothing decides on
+    becomes a threshold with ``mtus:statedOnly true``; a number that is no guideline number (a
+    page, a year, a spinal level) is allowed by a narrow pattern in shapes/house-style/numbers.ttl."""
     allowed = [re.compile(str(p)) for p in rb.house_style_shapes.objects(None, HOUSE.pattern)]
     if not allowed:
         return [Problem("shapes/house-style/numbers.ttl", "(file)", "no allowed number patterns loaded")]
@@ -49,7 +52,8 @@ def numbers_in_texts(rb: RuleBase, scope: Scope) -> list[Problem]:
 @check("placeholders")
 def placeholders_resolve(rb: RuleBase, scope: Scope) -> list[Problem]:
     """Every placeholder names a threshold of kb/, in a known format, with a value in force on
-    every day its section is in force."""
+    every day its section is in force. Fix: correct the name or the format, or give the
+    threshold a dated value for the days it lacks."""
     problems = []
     thresholds = rb.catalog.thresholds
     for section in rb.catalog.sections.values():
@@ -75,7 +79,8 @@ def placeholders_resolve(rb: RuleBase, scope: Scope) -> list[Problem]:
 @check("threshold reads")
 def rules_read_values_in_force(rb: RuleBase, scope: Scope) -> list[Problem]:
     """A rule that reads ``kb:x mtus:value`` of a threshold finds nothing: a threshold's number
-    lives in its dated values (``mtus:values``), the one in force on the review date."""
+    lives in its dated values (``mtus:values``), the one in force on the review date. Fix: read
+    the value in force (the idiom of kb/rules/07-chronicity.rq)."""
     problems = []
     for rule in rb.rules:
         if not scope.covers_rule(rule):
