@@ -18,11 +18,10 @@ from dataclasses import replace
 from ..namespaces import local_name
 from ..rulebase import RuleBase
 from ..store.records import Backend
-from ..texts import Texts
 from . import evaluation, stored
 from .command import add_parser, main
 from .evaluation import CaseOutcome, ItemOutcome
-from .report import Change, Impact, Wording, changed_criteria, wording_diff
+from .report import Change, Impact, changed_criteria, wording_diff
 from .stored import Filters, StoredItem
 
 __all__ = ["Change", "Filters", "Impact", "add_parser", "main", "run"]
@@ -50,8 +49,7 @@ Pending = list[tuple[StoredItem, ItemOutcome, ItemOutcome]]
 
 
 def _compare(impact: Impact, cases: dict[str, list[StoredItem]], results: Iterator[tuple[CaseOutcome, ...]],
-             sides: tuple[str, ...], old_words: Wording, new_words: Wording, section: str | None,
-             evaluated_before: bool) -> Pending:
+             sides: tuple[str, ...], section: str | None, evaluated_before: bool) -> Pending:
     """Count the items compared; the items that changed (decision, section or wording), with
     their outcome before and after."""
     pending: Pending = []
@@ -67,8 +65,7 @@ def _compare(impact: Impact, cases: dict[str, list[StoredItem]], results: Iterat
             if new is None or old is None or (section is not None and section not in (old.section, new.section)):
                 continue
             impact.items += 1
-            if (old.decision, old.section) != (new.decision, new.section) or \
-                    old_words.sentences(old.rationale) != new_words.sentences(new.rationale):
+            if (old.decision, old.section, old.rationale) != (new.decision, new.section, new.rationale):
                 pending.append((item, old, new))
     return pending
 
@@ -79,22 +76,22 @@ def run(store: Backend, rb: RuleBase, as_of: dt.date | None = None, workers: int
     """Compare the selected stored items under ``rb`` with their stored determinations, or with
     the same cases under ``against`` (named ``baseline`` in the report)."""
     filters = filters or Filters()
-    rules = (rb,) if against is None else (against, rb)
-    old_words, new_words = Wording(Texts(rules[0].kb, rules[0].closure)), Wording(Texts(rb.kb, rb.closure))
+    same = against is not None and against.digest == rb.digest  # the same files: evaluated once, for both sides
+    rules = (rb,) if against is None or same else (against, rb)
     with evaluation.Evaluator(rules, workers, engine) as evaluator:  # workers load while the store answers
         cases = _group(stored.select(store, filters))
         impact = Impact(baseline or ("the stored determinations" if against is None else f"rule base {against.version}"),
                         f"{rb.version} ({rb.root})", as_of.isoformat() if as_of else None, filters.describe(), len(cases))
-        sides = ("the rule base",) if against is None else (impact.baseline, f"rule base {rb.version}")
+        sides = ("the rule base",) if len(rules) == 1 else (impact.baseline, f"rule base {rb.version}")
         jobs = ((iri, stored.case_ntriples(store, iri)) for iri in cases)
-        pending = _compare(impact, cases, evaluator.evaluate(jobs, len(cases), as_of), sides, old_words, new_words,
+        pending = _compare(impact, cases, evaluator.evaluate(jobs, len(cases), as_of), sides,
                            local_name(filters.section) if filters.section else None, against is not None)
     if against is None:  # the stored states, of the items that changed only
         states = stored.criterion_states(store, [item.request_iri for item, _, _ in pending])
         pending = [(item, replace(old, criteria=tuple(sorted(states[item.request_iri].items()))), new)
                    for item, old, new in pending]
     for item, old, new in pending:
-        removed, added = wording_diff(old.rationale, new.rationale, old_words, new_words)
+        removed, added = wording_diff(old.rationale, new.rationale)
         impact.changes.append(Change(item.case_id, item.request_id, item.service, old.decision, new.decision,
                                      old.section, new.section, changed_criteria(dict(old.criteria), dict(new.criteria)),
                                      removed, added))

@@ -1,9 +1,8 @@
 """What changed for an item, and how ``mtus impact`` shows it (text, or JSON for programs).
 
 An item *changed* when its decision flips, when another section (or none) applies, or when its
-wording changes: the rationale sentences that differ are listed, before and after. The facts a
-criterion's sentence lists ("with-facts" in kb/presentation.ttl) are compared in one order: the
-reference path lists them in the order pySHACL reports them, which is not fixed.
+wording changes: the rationale sentences that differ are listed, before and after (a rationale
+is reproducible byte for byte: the facts of a criterion are listed in a fixed order).
 """
 
 from __future__ import annotations
@@ -13,47 +12,19 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..errors import RuleBaseError
-from ..texts import Texts
-
 _SENTENCE_END = re.compile(r"(?<=[.!?)])\s+(?=[A-Z])")
-_FACTS = "; "  # how rationale.py joins the facts of a sentence
 
 
-class Wording:
-    """Rationale texts as lists of sentences, with the facts of each sentence in one order."""
-
-    def __init__(self, texts: Texts) -> None:
-        try:
-            marked = texts("with-facts", sentence="\x00", facts="\x01")
-        except RuleBaseError:
-            marked = ""
-        head, _, tail = marked.partition("\x01")
-        self.opening = head.partition("\x00")[2]
-        self.closing = tail
-
-    def canonical(self, text: str) -> str:
-        if not self.opening.strip() or not self.closing:
-            return text
-        out, at = [], 0
-        while (start := text.find(self.opening, at)) >= 0:
-            inner = start + len(self.opening)
-            end = text.find(self.closing, inner)
-            if end < 0:
-                break
-            out += [text[at:inner], _FACTS.join(sorted(text[inner:end].split(_FACTS)))]
-            at = end
-        return "".join(out) + text[at:]
-
-    def sentences(self, text: str) -> list[str]:
-        return [s for s in _SENTENCE_END.split(self.canonical(text).strip()) if s]
+def sentences(text: str) -> list[str]:
+    """A rationale's sentences (a criterion's sentence keeps the facts that follow it)."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
 
 
-def wording_diff(before: str, after: str, old: Wording, new: Wording) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The sentences only before, and those only after (none when the texts say the same)."""
-    first, second = old.sentences(before), new.sentences(after)
-    if first == second:
+def wording_diff(before: str, after: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The sentences only before, and those only after (none when the texts are the same)."""
+    if before == after:
         return (), ()
+    first, second = sentences(before), sentences(after)
     return tuple(s for s in first if s not in second), tuple(s for s in second if s not in first)
 
 
