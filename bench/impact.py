@@ -2,8 +2,9 @@
 
     python bench/impact.py [--count 10000] [--jobs 2] [--seed 42] [--work DIR]
 
-Generates ``--count`` cases (``mtus generate``), stores them (``mtus batch --jobs N``), then
-times whole ``mtus impact`` processes on that store, each as a user runs it:
+Generates ``--count`` cases (``mtus generate``), stores them (``mtus batch --jobs N``), fills the
+rule-base cache of the checkout, then times whole ``mtus impact`` processes on that store, each
+as a user runs it:
 
 - ``stored``: the checkout's rule base against the stored determinations (nothing changes);
 - ``changed``: a copy of the rule base with the trigger point injection limit lowered from 4 to
@@ -103,6 +104,8 @@ def main() -> int:
                             "--quiet"], check=True, capture_output=True)
             print(f"  (store: generated and batched in {time.perf_counter() - start:.0f} s)", flush=True)
         where = ["impact", "--store", str(store), "--jobs", str(args.jobs)]
+        warm = "from reasoner import rulebase; from reasoner.impact.evaluation import prepare; prepare(rulebase.get())"
+        subprocess.run([sys.executable, "-c", warm], check=True, cwd=ROOT)  # the checkout's rule-base cache
         changed = lowered_copy(Path(tempfile.mkdtemp(prefix="mtus-bench-rules-")))
         rows = [timed("stored (rule base unchanged)", where),
                 timed("changed (first run: cold cache)", [*where, "--rules", str(changed)]),

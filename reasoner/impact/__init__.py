@@ -95,5 +95,7 @@ def run(store: Backend, rb: RuleBase, as_of: dt.date | None = None, workers: int
         impact.changes.append(Change(item.case_id, item.request_id, item.service, old.decision, new.decision,
                                      old.section, new.section, changed_criteria(dict(old.criteria), dict(new.criteria)),
                                      removed, added))
+    impact.changes.sort(key=lambda c: (c.case_id, int(c.request_id) if c.request_id.isdigit() else 1 << 30,
+                                       c.request_id))
     impact.failures.sort()
     return impact
