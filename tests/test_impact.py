@@ -15,13 +15,17 @@ import datetime as dt
 import json
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from rdflib import BNode, Graph, Literal, URIRef
 
 from reasoner import api, batch, cli, impact, rulebase
+from reasoner.determination import Determination
+from reasoner.errors import MtusError
 from reasoner.fastpath.compare import differences
 from reasoner.fastpath.engine import Engine
 from reasoner.impact import evaluation, stored
@@ -164,6 +168,27 @@ def test_the_fast_path_and_the_reference_path_agree(stored_path: Path, changed: 
     for case, got in zip(cases, decided, strict=True):
         diffs = differences(api.evaluate(case.graph(), rb), got, texts)
         assert [d for d in diffs if not d.startswith(("input:", "source:"))] == [], case.root
+
+
+def test_a_round_that_fails_is_decided_case_by_case(stored_path: Path, changed: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    rb = rulebase.get(changed)
+    store = EmbeddedStore(stored_path)
+    jobs = [(iri, stored.case_ntriples(store, iri))
+            for iri in dict.fromkeys(i.case_iri for i in stored.select(store, stored.Filters()))]
+    store.close()
+    whole = evaluation.evaluate_round((rb.root,), jobs, None, "fast")
+    batch_of, failed = Engine.evaluate_batch, []
+
+    def fails_in_rounds(self: Engine, cases: Sequence[Any]) -> list[Determination | MtusError]:
+        if len(cases) > 1:
+            failed.append(len(cases))
+            raise RuntimeError("a round that fails")
+        return batch_of(self, cases)
+
+    monkeypatch.setattr(Engine, "evaluate_batch", fails_in_rounds)
+    alone = evaluation.evaluate_round((rb.root,), jobs, None, "fast")
+    assert failed == [6] and alone == whole and all(o.error is None for (o,) in alone)
 
 
 def test_the_same_rule_base_changes_nothing(stored_path: Path) -> None:

@@ -94,19 +94,28 @@ def _engine(root: Path) -> Engine:
     return _ENGINES[root]
 
 
+def _one(case: CaseTriples, rb: RuleBase, engine: str) -> Determination | MtusError:
+    """One case alone; an error it raises is its outcome (one broken case must not stop a run)."""
+    try:
+        return _engine(rb.root).evaluate_batch([case])[0] if engine == "fast" else api.evaluate(case.graph(), rb)
+    except RuleBaseError:
+        raise
+    except MtusError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 (say what failed, go on)
+        return MtusError(f"{case.root}: internal error {type(exc).__name__}: {exc}")
+
+
 def _decide(root: Path, cases: list[CaseTriples], engine: str) -> list[Determination | MtusError]:
-    if engine == "fast":
-        return _engine(root).evaluate_batch(cases)
     rb = rulebase.get(root)
-    out: list[Determination | MtusError] = []
-    for case in cases:
+    if engine == "fast" and len(cases) > 1:
         try:
-            out.append(api.evaluate(case.graph(), rb))
+            return _engine(root).evaluate_batch(cases)
         except RuleBaseError:
             raise
-        except MtusError as exc:
-            out.append(exc)
-    return out
+        except Exception:  # noqa: BLE001 (the round failed as a whole: each case alone, below)
+            _engine(root).fallbacks["round-failed"] += 1
+    return [_one(case, rb, engine) for case in cases]
 
 
 def evaluate_round(roots: tuple[Path, ...], jobs: list[Job], as_of: dt.date | None, engine: str
