@@ -31,7 +31,8 @@ from reasoner.fastpath.engine import Engine
 from reasoner.impact import evaluation, stored
 from reasoner.intake import _CaseLoader
 from reasoner.namespaces import KB, MTUS
-from reasoner.store import EmbeddedStore
+from reasoner.store import EmbeddedStore, EndpointStore
+from reasoner.store.server import local_server
 from reasoner.texts import Texts
 
 CASES = Path(__file__).parent / "data" / "analyst-cases"
@@ -42,10 +43,9 @@ NEW_WORDING = "Test wording: the injections requested stay within the per-sessio
 
 
 @pytest.fixture(scope="module")
-def stored_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store with trigger point injections of 1 to 4 injections that meet every criterion
-    (overturned), the one with six injections of saline (upheld) and an unrelated ESI case."""
-    rb = rulebase.get()
+def case_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Trigger point injections of 1 to 4 injections that meet every criterion (overturned), the
+    one with six injections of saline (upheld) and an unrelated ESI case."""
     folder = tmp_path_factory.mktemp("impact-cases")
     met = yaml.load((CASES / "a01-tpi-met.yaml").read_text(encoding="utf-8"), Loader=_CaseLoader)
     for quantity in (1, 2, 3, 4):
@@ -55,9 +55,15 @@ def stored_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (folder / f"tpi-{quantity}.yaml").write_text(yaml.safe_dump(case), encoding="utf-8")
     for name in ("a02-tpi-radiculopathy.yaml", "a07-esi-met.yaml"):
         shutil.copy(CASES / name, folder / name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def stored_path(case_folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The cases stored under the rule base as encoded."""
     path = tmp_path_factory.mktemp("impact-store") / "store"
     store = EmbeddedStore(path)
-    summary = batch.run([folder], store, rb, progress=False)
+    summary = batch.run([case_folder], store, rulebase.get(), progress=False)
     assert (summary.stored, summary.decisions["overturned"], summary.decisions["upheld"]) == (6, 5, 1)
     store.close()
     return path
@@ -198,6 +204,17 @@ def test_the_same_rule_base_changes_nothing(stored_path: Path) -> None:
     later = impact.run(store, rulebase.get(), as_of=dt.date(2015, 6, 1))
     store.close()
     assert not [f for f in later.flips if f.case_id == "a07-esi-met"], "the ESI section is still in force"
+
+
+def test_a_sparql_endpoint_gives_the_same_impact(case_folder: Path, stored_path: Path, changed: Path) -> None:
+    embedded = EmbeddedStore(stored_path)
+    expected = impact.run(embedded, rulebase.get(changed))
+    embedded.close()
+    with local_server() as url:
+        remote = EndpointStore(url)
+        assert batch.run([case_folder], remote, rulebase.get(), progress=False).stored == 6
+        got = impact.run(remote, rulebase.get(changed))
+    assert (got.cases, got.items, got.changes, got.failures) == (6, 6, expected.changes, [])
 
 
 def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, object]:
