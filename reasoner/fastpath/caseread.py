@@ -1,4 +1,5 @@
-"""A case in the case format (a mapping, or a YAML / JSON file) as pyoxigraph triples.
+"""A case in the case format (a mapping, or a YAML / JSON file) as pyoxigraph triples; or a
+case that already is triples (:class:`CaseTriples`: a case graph kept in a store).
 
 The mapping gets the same node IRIs and JSON-LD context as in :mod:`reasoner.intake`, and
 Oxigraph's JSON-LD parser reads it (the differential test checks the triples equal rdflib's).
@@ -21,12 +22,13 @@ from typing import Any
 
 import pyoxigraph as ox
 import yaml
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import RDF, XSD
 
 from ..intake import _assign_ids, _CaseLoader
 from ..namespaces import CASE, MTUS
 from ..rulebase import RuleBase
+from .terms import to_rdflib
 
 _DAY_ZERO = dt.date(1, 1, 1)
 
@@ -50,6 +52,24 @@ class FastCase:
     source: str
     input_hash: str
     expected: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaseTriples:
+    """A case given as its RDF triples (a stored case graph, as intake read it) and its root
+    IRI. The fast path reads it as it is (it adds the day numbers, as for a case file); the
+    reference path gets :meth:`graph`, and reads it as it reads any RDF graph."""
+
+    root: str
+    triples: list[ox.Triple]
+    source: str = "(graph)"
+
+    def graph(self) -> Graph:
+        """The triples as an rdflib graph (the reference path's input)."""
+        graph = Graph()
+        for triple in self.triples:
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        return graph
 
 
 @dataclass(frozen=True)
@@ -84,8 +104,22 @@ def read_mapping(data: dict[str, Any], rulebase: RuleBase, source: str, raw: byt
     return FastCase(triples, ox.NamedNode(root), source, hashlib.sha256(raw).hexdigest(), expected)
 
 
-def read(case: str | Path | dict[str, Any], rulebase: RuleBase) -> FastCase | None:
-    """A case from a mapping or a YAML / JSON path; None for anything else (or any doubt)."""
+def read_triples(case: CaseTriples) -> FastCase | None:
+    """A case given as triples; None unless its one node of type mtus:Case is its root (the
+    reference path then says what is wrong, as intake does for an RDF graph)."""
+    case_type, kind = ox.NamedNode(str(MTUS.Case)), ox.NamedNode(str(RDF.type))
+    roots = {t.subject for t in case.triples if t.predicate == kind and t.object == case_type}
+    if roots != {ox.NamedNode(case.root)}:
+        return None
+    raw = ox.serialize(case.triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    return FastCase(case.triples, ox.NamedNode(case.root), case.source, hashlib.sha256(raw).hexdigest())
+
+
+def read(case: str | Path | dict[str, Any] | CaseTriples, rulebase: RuleBase) -> FastCase | None:
+    """A case from a mapping, a YAML / JSON path or triples; None for anything else (or any
+    doubt)."""
+    if isinstance(case, CaseTriples):
+        return read_triples(case)
     if isinstance(case, dict):
         raw = json.dumps(case, sort_keys=True, default=str).encode()
         return read_mapping(case, rulebase, "(mapping)", raw)

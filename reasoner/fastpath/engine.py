@@ -10,8 +10,11 @@ A batch of cases shares the store and each query: rules, selection and validatio
 per batch (cases cannot interfere: each has its own IRIs, and every rule and shape starts
 from the case or the item).
 
+A case may also be given as triples (:class:`~reasoner.fastpath.caseread.CaseTriples`, a
+stored case graph); the reference path reads those as an RDF graph.
+
 Whatever the fast path is not sure to read exactly as the reference path does (a Turtle or
-JSON-LD file, an RDF graph, a date not written YYYY-MM-DD, a shape the compiler does not
+JSON-LD file, an rdflib graph, a date not written YYYY-MM-DD, a shape the compiler does not
 translate) and every case the intake shapes reject goes to the reference path, so that an
 intake error carries the reference path's messages. ``fallbacks`` counts why.
 """
@@ -155,7 +158,7 @@ class Engine:
     def _reference(self, case: Any, why: str) -> Determination | MtusError:
         self.fallbacks[why] += 1
         try:
-            return api.evaluate(case, self.rb)
+            return api.evaluate(case.graph() if isinstance(case, caseread.CaseTriples) else case, self.rb)
         except MtusError as exc:
             return exc
 

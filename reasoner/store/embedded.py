@@ -63,6 +63,11 @@ class EmbeddedStore:
         data = ox.serialize(self._store, format=ox.RdfFormat.N_QUADS)
         return data or b""
 
+    def graph_ntriples(self, name: str) -> bytes:
+        """The triples of the named graph ``name`` as N-Triples (read by Oxigraph alone)."""
+        data = self._store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(name))
+        return data or b""
+
     def quad_count(self) -> int:
         return len(self._store)
 
