@@ -302,6 +302,32 @@ def test_against_a_revision(stored_path: Path, changed: Path, capsys: pytest.Cap
     assert git(changed, "status", "--porcelain") == "", "the checkout is not changed"
 
 
+def test_a_store_made_by_the_revision_is_its_baseline(stored_path: Path, changed: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's determinations were made by the rule-base files of HEAD~1: they are what the
+    revision decides, so only the checkout is evaluated, and the result is the one evaluating
+    both sides gives."""
+    as_encoded = rulebase.get()  # the files HEAD~1 holds (the store was filled with them)
+    store = EmbeddedStore(stored_path)
+    assert stored.digests(store) == {as_encoded.digest}
+    calls: list[int] = []
+    real = evaluation.Evaluator.__init__
+
+    def counting(self: evaluation.Evaluator, rules: tuple[rulebase.RuleBase, ...], *args: Any) -> None:
+        calls.append(len(rules))
+        real(self, rules, *args)
+
+    monkeypatch.setattr(evaluation.Evaluator, "__init__", counting)
+    quick = impact.run(store, rulebase.get(changed), against=as_encoded)
+    monkeypatch.setattr(stored, "digests", lambda _store: set())  # as if the store were made by something else
+    both = impact.run(store, rulebase.get(changed), against=as_encoded)
+    store.close()
+    assert calls == [1, 2]
+    assert [(c.case_id, c.before, c.after, c.criteria, c.removed, c.added) for c in quick.changes] == \
+           [(c.case_id, c.before, c.after, c.criteria, c.removed, c.added) for c in both.changes]
+    assert len(quick.flips) == 2
+
+
 def test_a_revision_that_cannot_be_had_is_an_input_error(stored_path: Path, changed: Path, tmp_path: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     where = ["impact", "--store", str(stored_path)]

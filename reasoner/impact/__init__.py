@@ -77,7 +77,10 @@ def run(store: Backend, rb: RuleBase, as_of: dt.date | None = None, workers: int
     the same cases under ``against`` (named ``baseline`` in the report)."""
     filters = filters or Filters()
     same = against is not None and against.digest == rb.digest  # the same files: evaluated once, for both sides
-    rules = (rb,) if against is None or same else (against, rb)
+    # the store holds exactly what the revision decides (its determinations were made by the same
+    # rule-base files, on the same dates): they are the baseline, and only the checkout evaluates
+    stored_baseline = against is not None and not same and as_of is None and stored.digests(store) == {against.digest}
+    rules = (rb,) if against is None or same or stored_baseline else (against, rb)
     with evaluation.Evaluator(rules, workers, engine) as evaluator:  # workers load while the store answers
         cases = _group(stored.select(store, filters))
         impact = Impact(baseline or ("the stored determinations" if against is None else f"rule base {against.version}"),
@@ -85,8 +88,9 @@ def run(store: Backend, rb: RuleBase, as_of: dt.date | None = None, workers: int
         sides = ("the rule base",) if len(rules) == 1 else (impact.baseline, f"rule base {rb.version}")
         jobs = ((iri, stored.case_ntriples(store, iri)) for iri in cases)
         pending = _compare(impact, cases, evaluator.evaluate(jobs, len(cases), as_of), sides,
-                           local_name(filters.section) if filters.section else None, against is not None)
-    if against is None:  # the stored states, of the items that changed only
+                           local_name(filters.section) if filters.section else None,
+                           against is not None and not stored_baseline)
+    if against is None or stored_baseline:  # the stored states, of the items that changed only
         states = stored.criterion_states(store, [item.request_iri for item, _, _ in pending])
         pending = [(item, replace(old, criteria=tuple(sorted(states[item.request_iri].items()))), new)
                    for item, old, new in pending]

@@ -111,6 +111,14 @@ def select(store: Backend, filters: Filters) -> list[StoredItem]:
     return sorted(items, key=_item_key)
 
 
+_DIGESTS = PROLOGUE + "SELECT DISTINCT ?digest WHERE { GRAPH ?d { ?determination mtus:rulebaseDigest ?digest } }"
+
+
+def digests(store: Backend) -> set[str]:
+    """The digests of the rule bases that made the stored determinations."""
+    return {str(row[0]) for row in store.select(_DIGESTS).rows}
+
+
 def case_ntriples(store: Backend, case_iri: str) -> bytes:
     """The stored graph of one case, as N-Triples."""
     if isinstance(store, EmbeddedStore):
