@@ -26,14 +26,20 @@ BOUNDS = {
 }
 
 
+def _copy(graph: Graph) -> Graph:
+    """A copy of a graph with its prefixes."""
+    out = Graph()
+    for prefix, ns in graph.namespaces():
+        out.bind(prefix, ns)
+    out += graph
+    return out
+
+
 def with_bounds(shapes: Graph, values: Mapping[URIRef, Literal]) -> Graph:
     """A copy of the compiled shapes whose threshold annotations carry, as SHACL bounds, the
     values given (the values in force on a rule date); an annotation naming a threshold without
     a value there gets no bound (its section is not in force then)."""
-    graph = Graph()
-    for prefix, ns in shapes.namespaces():
-        graph.bind(prefix, ns)
-    graph += shapes
+    graph = _copy(shapes)
     for annotation, constraint in BOUNDS.items():
         for prop_shape, threshold in shapes.subject_objects(annotation):
             if not isinstance(threshold, URIRef):
@@ -88,10 +94,7 @@ def compile_shapes(source: Graph, thresholds: Mapping[URIRef, object],
                    files: Mapping[URIRef, str] | None = None) -> Graph:
     """A compiled copy of the guideline shapes, without bounds (see :func:`with_bounds`); a
     threshold annotation naming no threshold of kb/ is a broken rule base."""
-    graph = Graph()
-    for prefix, ns in source.namespaces():
-        graph.bind(prefix, ns)
-    graph += source
+    graph = _copy(source)
     for annotation, constraint in BOUNDS.items():
         for prop_shape, threshold in source.subject_objects(annotation):
             if threshold not in thresholds:
