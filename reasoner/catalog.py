@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
@@ -20,10 +20,9 @@ from . import thresholds as thresholds_module
 from .errors import RuleBaseError
 from .kinds import Kind, Step
 from .namespaces import DCTERMS, MTUS, qname
+from .shapes import bounded_by
 from .thresholds import Threshold, Writer
 
-#: shape annotations that take their bound from a threshold (compiled by reasoner/shapes.py)
-BOUNDS = (MTUS.minInclusiveFrom, MTUS.maxInclusiveFrom, MTUS.minExclusiveFrom, MTUS.maxExclusiveFrom)
 #: the criterion texts, by field name, and the kb property each comes from
 TEXTS = {"statement": MTUS.statement, "shortfall": MTUS.shortfall, "met_text": MTUS.metText,
          "not_met_text": MTUS.notMetText, "not_documented_text": MTUS.notDocumentedText,
@@ -189,24 +188,6 @@ def _date(value: Node | None) -> dt.date | None:
     return None
 
 
-def _compared(shapes: Graph, shape_nodes: list[URIRef]) -> tuple[URIRef, ...]:
-    """The thresholds that the shapes (and their blank-node parts) take bounds from."""
-    found: set[URIRef] = set()
-    seen: set[Node] = set()
-    todo: list[Node] = list(shape_nodes)
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for prop, value in shapes.predicate_objects(node):
-            if prop in BOUNDS and isinstance(value, URIRef):
-                found.add(value)
-            elif isinstance(value, BNode):
-                todo.append(value)
-    return tuple(sorted(found))
-
-
 def _criterion(kb: Graph, shapes: Graph, node: URIRef, section_pages: str,
                files: dict[URIRef, str], kinds: dict[URIRef, Kind]) -> Criterion:
     branches = sorted(kb.objects(node, MTUS.branch), key=lambda b: str(kb.value(b, MTUS.order)))
@@ -249,7 +230,8 @@ def _criterion(kb: Graph, shapes: Graph, node: URIRef, section_pages: str,
         branches=tuple(_criterion(kb, shapes, b, section_pages, files, kinds) for b in branches
                        if isinstance(b, URIRef)),
         shapes={role: tuple(sorted(group)) for role, group in by_role.items()},
-        compared=_compared(shapes, [s for role, group in by_role.items() if role != MTUS.Evidence for s in group]),
+        compared=tuple(sorted(bounded_by(shapes, (s for role, group in by_role.items() if role != MTUS.Evidence
+                                                  for s in group)))),
         named=tuple(sorted(named)),
     )
 

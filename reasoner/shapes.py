@@ -9,7 +9,7 @@ particular criterion.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
@@ -24,6 +24,25 @@ BOUNDS = {
     MTUS.minExclusiveFrom: SH.minExclusive,
     MTUS.maxExclusiveFrom: SH.maxExclusive,
 }
+
+
+def closure(graph: Graph, node: Node) -> Iterator[Node]:
+    """``node`` and every blank node reachable from it (what a Turtle ``[ ... ]`` holds)."""
+    seen: set[Node] = set()
+    todo = [node]
+    while todo:
+        item = todo.pop()
+        if item in seen:
+            continue
+        seen.add(item)
+        yield item
+        todo += [o for o in graph.objects(item) if isinstance(o, BNode)]
+
+
+def bounded_by(graph: Graph, shapes: Iterable[Node]) -> set[URIRef]:
+    """The thresholds that the shapes (and their blank-node parts) take bounds from."""
+    return {t for shape in shapes for node in closure(graph, shape) for annotation in BOUNDS
+            for t in graph.objects(node, annotation) if isinstance(t, URIRef)}
 
 
 def _copy(graph: Graph) -> Graph:

@@ -22,6 +22,7 @@ from rdflib.namespace import RDF, XSD
 from reasoner import api, rulebase
 from reasoner.fastpath.engine import Engine
 from reasoner.fastpath.rules import writes
+from reasoner.lint.reading import shape_paths
 from reasoner.namespaces import KB, MTUS, local_name
 from reasoner.rulebase import RuleBase
 from reasoner.texts import number
@@ -70,25 +71,10 @@ def _sections_using(rb: RuleBase, iri: URIRef) -> list[URIRef]:
     derived = _read_by(rb, iri)
     out = []
     for section in rb.catalog.sections.values():
-        paths = {local_name(p) for s in section.shape_iris() for p in _paths(rb.shapes, s)}
+        paths = {local_name(p) for s in section.shape_iris() for p in shape_paths(rb.shapes, s)}
         if iri in section.thresholds() or derived & paths:
             out.append(section.iri)
     return out
-
-
-def _paths(shapes: Graph, node: object, seen: set[object] | None = None) -> set[URIRef]:
-    """Every IRI a shape's structure names (its paths among them)."""
-    seen = seen if seen is not None else set()
-    if node in seen:
-        return set()
-    seen.add(node)
-    found: set[URIRef] = set()
-    for _, value in shapes.predicate_objects(node):  # type: ignore[arg-type]
-        if isinstance(value, URIRef):
-            found.add(value)
-        if not isinstance(value, Literal):
-            found |= _paths(shapes, value, seen)
-    return found
 
 
 def _case_files(rb: RuleBase, sections: list[URIRef]) -> list[Path]:

@@ -12,9 +12,9 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF
 
 from .. import lint
-from ..lint.reading import closure
 from ..namespaces import SH
 from ..rulebase import RuleBase
+from ..shapes import closure
 
 _TARGETS = ((SH.targetClass, "every {}"), (SH.targetSubjectsOf, "every subject of {}"),
             (SH.targetObjectsOf, "every object of {}"), (SH.targetNode, "{}"))

@@ -25,8 +25,9 @@ from ..fastpath.queries import result_queries
 from ..fastpath.terms import to_ox, to_rdflib
 from ..namespaces import MTUS, SH, qname
 from ..rulebase import RuleBase
+from ..shapes import closure
 from .problems import Problem, check, file_of
-from .reading import closure, owners
+from .reading import owners
 from .scope import Scope
 
 Triple = tuple[Node, Node, Node]

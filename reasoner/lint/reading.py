@@ -4,7 +4,7 @@ the fast path's own reading), and what the rest of the pipeline reads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,23 +18,11 @@ from ..fastpath.engine import query_reads, wording_reads
 from ..fastpath.rules import FastRule, iris, needs, writes
 from ..namespaces import MTUS, PREFIXES, SH
 from ..rulebase import Rule, RuleBase
+from ..shapes import closure
 
 #: The predicates of a SHACL path expression that lead to its parts.
 _PATH_PARTS = (RDF.first, RDF.rest, SH.inversePath, SH.zeroOrMorePath, SH.oneOrMorePath,
                SH.zeroOrOnePath, SH.alternativePath)
-
-
-def closure(graph: Graph, node: Node) -> Iterator[Node]:
-    """``node`` and every blank node reachable from it (what a Turtle ``[ ... ]`` holds)."""
-    seen: set[Node] = set()
-    todo = [node]
-    while todo:
-        item = todo.pop()
-        if item in seen:
-            continue
-        seen.add(item)
-        yield item
-        todo += [o for o in graph.objects(item) if isinstance(o, BNode)]
 
 
 @lru_cache(maxsize=8)

@@ -16,10 +16,11 @@ from ..errors import MtusError
 from ..fastpath.rules import demanded
 from ..namespaces import KB, MTUS, local_name
 from ..rulebase import Rule, RuleBase
-from .reading import closure, flows, named_shapes, shape_paths
+from ..shapes import BOUNDS, bounded_by
+from .reading import flows, named_shapes, shape_paths
 
-THRESHOLD_ANNOTATIONS = (MTUS.minInclusiveFrom, MTUS.maxInclusiveFrom, MTUS.minExclusiveFrom,
-                         MTUS.maxExclusiveFrom)
+#: shape annotations that take their bound from a threshold (reasoner/shapes.py compiles them)
+THRESHOLD_ANNOTATIONS = tuple(BOUNDS)
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,7 @@ def section(rb: RuleBase, name: str, cases: Path | None = None) -> Scope:
     criteria = criteria_of(rb, iri)
     shapes = {s for c in criteria for p in (MTUS.criterion, MTUS.evidenceFor) for s in rb.shapes.subjects(p, c)}
     thresholds = {t for c in criteria for t in rb.kb.objects(c, MTUS.threshold)}
-    thresholds |= {t for s in shapes for n in closure(rb.shapes, s) for a in THRESHOLD_ANNOTATIONS
-                   for t in rb.shapes.objects(n, a)}
+    thresholds |= bounded_by(rb.shapes, shapes)
     own: set[Node] = {iri, *criteria, *shapes, *thresholds}
     files = frozenset(f for f in (rb.source_files.get(n) for n in own if isinstance(n, URIRef)) if f)
     helpers = {h for s in shapes for h in named_shapes(rb.shapes, s)}

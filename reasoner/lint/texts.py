@@ -10,7 +10,7 @@ import re
 from rdflib import Namespace
 
 from ..catalog import TEXTS, Section
-from ..namespaces import KB, MTUS, local_name
+from ..namespaces import KB, local_name
 from ..rulebase import RuleBase
 from ..thresholds import FORMATS, placeholders, stated_numbers
 from .problems import Problem, at, check, in_rule
@@ -87,12 +87,9 @@ def rules_read_values_in_force(rb: RuleBase, scope: Scope) -> list[Problem]:
             continue
         text = rule.path.read_text(encoding="utf-8")
         for name in re.findall(r"kb:([\w.-]+)\s+mtus:value\b", text):
-            if KB[name] in thresholds_of(rb):
+            if KB[name] in rb.catalog.thresholds:
                 problems.append(in_rule(rb, rule, f"reads kb:{name} mtus:value: read the value in force instead, "
                                                   f"kb:{name} mtus:values ?v . ?v mtus:value ?x ; mtus:effectiveFrom ?from "
                                                   "(and mtus:effectiveUntil), compared with the review date"))
     return problems
 
-
-def thresholds_of(rb: RuleBase) -> set[object]:
-    return set(rb.catalog.thresholds) | set(rb.kb.subjects(MTUS.statedOnly, None))
