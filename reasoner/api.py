@@ -100,10 +100,15 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
                         ur_guideline_mismatch=mismatch, flags=flags, rationale=text, fact_text=facts)
 
 
-def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path | None = None) -> Determination:
-    """Evaluate every requested item of a case against the rule base (default: the bundled one)."""
+def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path | None = None, *,
+             as_of: dt.date | None = None) -> Determination:
+    """Evaluate every requested item of a case against the rule base (default: the bundled one);
+    with ``as_of``, under the rules in force on that date (mtus:asOfDate; durations still end on
+    the review date)."""
     rb = rules if isinstance(rules, RuleBase) else rulebase.get(rules)
     case_input = intake.read(case, rb)
+    if as_of is not None:
+        intake.decide_as_of(case_input, as_of)
     texts = Texts(rb.kb, rb.closure)
     with inference.working_graph(case_input, rb) as working:
         requests = sorted((r for r in working.objects(case_input.root, MTUS.request) if isinstance(r, URIRef)),
