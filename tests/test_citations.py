@@ -87,3 +87,17 @@ def test_the_json_item_names_its_edition_date_key_rule_date_and_citation() -> No
                                "rule_date": "2014-10-01"}
     assert item["cited_as"] == "MTUS Acupuncture Medical Treatment Guidelines, 8 CCR 9792.24.1"
     assert item["guideline"]["search_step"] == "MTUS"
+
+
+@pytest.mark.parametrize(("cited", "mismatch"), [
+    pytest.param("MTUS/ACOEM Low Back Disorders (2016)", False, id="same-guideline"),
+    pytest.param("ACOEM Low Back Disorders Guideline, 2019", False, id="same-guideline-other-words"),
+    pytest.param("MTUS/ACOEM Knee Disorders (2019)", True, id="another-guideline"),
+])
+def test_a_claims_administrator_citation_agrees_when_it_names_the_document_applied(cited: str, mismatch: bool) -> None:
+    """The phrases a document is recognised by (kb/documents-acoem.ttl) count for each of its
+    sections, beside the section's own."""
+    rb = rulebase.get()
+    phrases = tuple(str(o) for o in rb.kb.objects(KB["acoem-low-back"], MTUS.recognisedBy))
+    assert phrases == ("Low Back Disorders",)
+    assert api._mismatch(cited, phrases) is mismatch
