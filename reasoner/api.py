@@ -36,10 +36,40 @@ def _item(working: Graph, request: URIRef, rb: RuleBase, texts: Texts) -> ItemDe
                        lambda chosen: validation.validate_item(working, request, chosen, rb))
 
 
+def cited_as(section: Section | None, rule: selection.RuleDate | None, texts: Texts) -> str:
+    """The guideline as determinations cite it (the wording patterns are kb/ texts): the text the
+    section's search step names (mtus:citedAs), else its document's, else, for a document with
+    dated versions, the version in force on the rule date; else the section's own citation."""
+    if section is None:
+        return texts("citation-not-addressed")
+    version = section.version_on(rule.day) if rule is not None else None
+    pattern = section.search_step.cited_as or section.cited_as or ("citation-version" if version else "")
+    if not pattern:
+        return section.citation()
+    return texts(pattern, title=section.citation_title, year=version.cited_year if version else "",
+                 chapter=section.chapter or section.label, section=section.label)
+
+
+def _dates(rule: selection.RuleDate | None) -> dict[str, Any]:
+    if rule is None:
+        return {}
+    return {"edition": rule.edition, "date_key": rule.key, "rule_date": rule.day}
+
+
+def _not_addressed(rule: selection.RuleDate | None, label: str, texts: Texts) -> str:
+    """Why no section applies: no edition covers the item's dates, or none addresses the service
+    on its rule date."""
+    if rule is None:
+        return texts("conclusion-no-edition", item=label)
+    return texts("conclusion-not-addressed", item=label, date=rule.day.isoformat(), kind=texts.label(rule.key),
+                 edition=texts.label(rule.edition))
+
+
 def decide_item(working: Graph, request: URIRef, section: Section | None, texts: Texts,
                 outcome_of: Callable[[Section], validation.ShapeOutcome]) -> ItemDecision:
     """The decision on one item from its selected section and the validation outcome that
     ``outcome_of`` gives for it; shared by every validation engine (reference and fast path)."""
+    rule = selection.item_rule_date(working, request)
     ur = working.value(request, MTUS.utilizationReview)
     cited_node = working.value(ur, MTUS.guidelineCited) if ur is not None else None
     cited = str(cited_node) if cited_node is not None else None
@@ -53,11 +83,13 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
         "region": region if isinstance(region, URIRef) else None,
         "item_label": label,
         "ur_guideline_cited": cited,
+        "cited_as": cited_as(section, rule, texts),
+        **_dates(rule),
     }
     if section is None:
         return ItemDecision(**base, decision=decisions.NOT_ADDRESSED, section=None, criteria=(),
                             ur_guideline_mismatch=False, flags=(),
-                            rationale=texts("conclusion-not-addressed", item=label), fact_text={})
+                            rationale=_not_addressed(rule, label, texts), fact_text={})
     outcome = outcome_of(section)
     results, decision = decisions.evaluate_section(section, outcome)
     mismatch = _mismatch(cited, section.recognised_by)
@@ -68,10 +100,15 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
                         ur_guideline_mismatch=mismatch, flags=flags, rationale=text, fact_text=facts)
 
 
-def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path | None = None) -> Determination:
-    """Evaluate every requested item of a case against the rule base (default: the bundled one)."""
+def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path | None = None, *,
+             as_of: dt.date | None = None) -> Determination:
+    """Evaluate every requested item of a case against the rule base (default: the bundled one);
+    with ``as_of``, under the rules in force on that date (mtus:asOfDate; durations still end on
+    the review date)."""
     rb = rules if isinstance(rules, RuleBase) else rulebase.get(rules)
     case_input = intake.read(case, rb)
+    if as_of is not None:
+        intake.decide_as_of(case_input, as_of)
     texts = Texts(rb.kb, rb.closure)
     with inference.working_graph(case_input, rb) as working:
         requests = sorted((r for r in working.objects(case_input.root, MTUS.request) if isinstance(r, URIRef)),

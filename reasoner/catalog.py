@@ -68,6 +68,20 @@ class SearchStep:
     order: int
     label: str
     description: str
+    #: the presentation text (its name in kb/presentation.ttl) an item decided at this step is
+    #: cited by, when the step names one (mtus:citedAs)
+    cited_as: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    """A dated version of a guideline document (kb/documents-acoem.ttl): the first day of
+    service under it and the year determinations cite it by."""
+
+    iri: URIRef
+    effective_from: dt.date
+    cited_year: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -87,6 +101,10 @@ class Section:
     recognised_by: tuple[str, ...]
     search_step: SearchStep
     criteria: tuple[Criterion, ...]
+    #: the dated versions of its document, oldest first (empty: the document is cited as one)
+    versions: tuple[DocumentVersion, ...] = ()
+    #: the presentation text its document is cited by (mtus:citedAs of the document), if any
+    cited_as: str = ""
     #: the threshold values it was taken with (threshold, first day of the value); empty for
     #: the catalog's templates
     values_key: tuple[tuple[URIRef, dt.date], ...] = ()
@@ -111,6 +129,15 @@ class Section:
     def citation(self) -> str:
         pages = f" Page(s): {self.pages}" if self.pages else ""
         return f"{self.citation_title}, {self.label}{pages}"
+
+    def version_on(self, day: dt.date) -> DocumentVersion | None:
+        """The version of its document in force on ``day`` (the latest whose first day is on
+        or before it), if the document has dated versions."""
+        found = None
+        for version in self.versions:
+            if version.effective_from <= day:
+                found = version
+        return found
 
 
 @dataclass(frozen=True)
@@ -240,7 +267,26 @@ def _step(kb: Graph, node: Node | None) -> SearchStep:
     if not isinstance(node, URIRef):
         raise RuleBaseError("kb/", "a guideline section has no mtus:searchStep")
     return SearchStep(node, int(str(kb.value(node, MTUS.stepOrder) or 99)),
-                      _text(kb, node, RDFS.label), _text(kb, node, DCTERMS.description))
+                      _text(kb, node, RDFS.label), _text(kb, node, DCTERMS.description),
+                      _text_name(kb.value(node, MTUS.citedAs)))
+
+
+def _text_name(node: Node | None) -> str:
+    """The name by which reasoner.texts.Texts finds a presentation text node (kb:text-NAME)."""
+    name = str(node).rsplit("/", 1)[-1] if isinstance(node, URIRef) else ""
+    return name.removeprefix("text-")
+
+
+def _versions(kb: Graph, document: URIRef, files: dict[URIRef, str]) -> tuple[DocumentVersion, ...]:
+    out = []
+    for node in kb.objects(document, MTUS.version):
+        start = _date(kb.value(node, MTUS.effectiveFrom))
+        if not isinstance(node, URIRef) or start is None:
+            raise RuleBaseError(f"{files.get(document, 'kb/')}: {qname(document)}",
+                                "a mtus:version without its mtus:effectiveFrom date")
+        out.append(DocumentVersion(node, start, _require(kb, node, MTUS.citedYear, files),
+                                   _require(kb, node, RDFS.label, files)))
+    return tuple(sorted(out, key=lambda v: v.effective_from))
 
 
 def build(kb: Graph, shapes: Graph, files: dict[URIRef, str], kinds: dict[URIRef, Kind],
@@ -272,9 +318,11 @@ def build(kb: Graph, shapes: Graph, files: dict[URIRef, str], kinds: dict[URIRef
             effective_until=_date(kb.value(node, MTUS.effectiveUntil)),
             services=tuple(sorted(o for o in kb.objects(node, MTUS.addressesService) if isinstance(o, URIRef))),
             regions=tuple(sorted(o for o in kb.objects(node, MTUS.addressesRegion) if isinstance(o, URIRef))),
-            recognised_by=tuple(sorted(str(o) for o in kb.objects(node, MTUS.recognisedBy))),
+            recognised_by=tuple(sorted(str(o) for n in (node, document) for o in kb.objects(n, MTUS.recognisedBy))),
             search_step=_step(kb, kb.value(node, MTUS.searchStep)),
             criteria=crits,
+            versions=_versions(kb, document, files),
+            cited_as=_text_name(kb.value(document, MTUS.citedAs)),
         )
         sections[node] = section
         for crit in section.all_criteria():

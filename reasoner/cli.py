@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import tempfile
@@ -26,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("cases", nargs="+", type=Path, help="case files (.yaml, .yml, .json, .jsonld, .ttl)")
     ev.add_argument("--format", choices=FORMATS, default="letter")
     ev.add_argument("--output", type=Path, help="write here instead of standard output (only if every case is valid)")
+    ev.add_argument("--as-of", dest="as_of", type=_as_of_date, default=None, metavar="DATE",
+                    help="decide under the rules in force on DATE (every item's rule date; durations still end "
+                         "on the review date)")
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
                           "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
@@ -52,6 +56,13 @@ def _render(dets: list[Determination], fmt: str, texts: Texts) -> str:
     return letters.render(dets, texts, md=fmt == "markdown")
 
 
+def _as_of_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD; got {text!r}") from None
+
+
 def _write_atomically(path: Path, text: str) -> None:
     """Write the whole output or nothing: a temporary file in the same folder, then a rename."""
     folder = path.resolve().parent
@@ -71,7 +82,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     failed: list[IntakeError] = []
     for case in args.cases:
         try:
-            dets.append(api.evaluate(case, rb))
+            dets.append(api.evaluate(case, rb, as_of=args.as_of))
         except IntakeError as exc:
             failed.append(exc)
     if failed:

@@ -26,6 +26,15 @@ class ItemDecision:
     flags: tuple[str, ...]
     rationale: str
     fact_text: dict[Fact, str]
+    #: the MTUS edition the item falls under, the kind of date it reads (a request property:
+    #: mtus:requestDate, mtus:serviceDate or mtus:dispenseDate) and that date, the rule date
+    #: (None: the item is dated before the first encoded edition)
+    edition: URIRef | None = None
+    date_key: URIRef | None = None
+    rule_date: dt.date | None = None
+    #: the guideline as determinations cite it: the document version in force on the rule date
+    #: ("MTUS/ACOEM Low Back Disorders (2019)"), "ODG ..." or "not addressed by MTUS/ACOEM or ODG"
+    cited_as: str = ""
 
     @property
     def medically_necessary(self) -> bool:

@@ -163,7 +163,9 @@ def _reasons(candidate: selection.Candidate, chosen: selection.Candidate | None,
     conditions = candidate.conditions
     if not conditions["inForce"]:
         until = _date(candidate.effective_until) or "no end date"
-        out.append(Reason("not-in-force", f"not in force on the review date {review} "
+        rule = selection.item_rule_date(working, request)
+        on = f"the item's rule date {rule.day.isoformat()} ({texts.label(rule.key)})" if rule else f"the review date {review}"
+        out.append(Reason("not-in-force", f"not in force on {on} "
                                           f"(in force from {_date(candidate.effective_from)} to {until})"))
     if not conditions["regionAddressed"]:
         region = working.value(request, MTUS.region) or CODE.whole_body

@@ -51,6 +51,11 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
         "decision": item.decision,
         "medically_necessary": item.medically_necessary,
         "guideline": None,
+        "cited_as": item.cited_as,
+        "edition": ({"id": local_name(item.edition), "label": texts.label(item.edition),
+                     "date_key": local_name(item.date_key) if item.date_key is not None else None,
+                     "rule_date": item.rule_date.isoformat() if item.rule_date else None}
+                    if item.edition is not None else None),
         "ur_guideline_cited": item.ur_guideline_cited,
         "ur_guideline_mismatch": item.ur_guideline_mismatch,
         "criteria": [_criterion_json(r, item) for r in item.criteria],
@@ -70,7 +75,13 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
             "effective_from": section.effective_from.isoformat(),
             "effective_until": section.effective_until.isoformat() if section.effective_until else None,
             "search_step": section.search_step.label,
+            "search_step_order": section.search_step.order,
         }
+        version = section.version_on(item.rule_date) if item.rule_date else None
+        if version is not None:
+            data["guideline"]["version"] = {"id": local_name(version.iri), "label": version.label,
+                                            "cited_year": version.cited_year,
+                                            "effective_from": version.effective_from.isoformat()}
     return data
 
 
@@ -119,6 +130,14 @@ def _result_node(graph: Graph, parent: URIRef, result: CriterionResult, item: It
     return node
 
 
+def section_version(item: ItemDecision) -> URIRef | None:
+    """The document version the item was decided under (the one in force on its rule date)."""
+    if item.section is None or item.rule_date is None:
+        return None
+    version = item.section.version_on(item.rule_date)
+    return version.iri if version is not None else None
+
+
 def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
     """The determination as RDF with its provenance (PROV-O): generated when, by which activity
     using which case and which rule-base version (and digest), for which edition; each item
@@ -156,7 +175,16 @@ def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
         graph.add((node, MTUS.decision, CODE[item.decision]))
         graph.add((node, MTUS.urGuidelineMismatch, Literal(item.ur_guideline_mismatch)))
         graph.add((node, MTUS.rationale, Literal(item.rationale)))
+        graph.add((node, MTUS.citedGuideline, Literal(item.cited_as)))
+        if item.edition is not None and item.rule_date is not None:
+            graph.add((node, MTUS.appliedEdition, item.edition))
+            graph.add((node, MTUS.appliedRuleDate, Literal(item.rule_date)))
+            if item.date_key is not None:
+                graph.add((node, MTUS.appliedDateKey, item.date_key))
         if item.section is not None:
+            version = section_version(item)
+            if version is not None:
+                graph.add((node, MTUS.appliedVersion, version))
             graph.add((node, MTUS.appliedSection, item.section.iri))
             graph.add((node, MTUS.searchStep, item.section.search_step.iri))
         for result in item.criteria:

@@ -185,3 +185,9 @@ def add_day_numbers(graph: Graph, rulebase: RuleBase) -> None:
                 date = value.toPython()
                 if isinstance(date, dt.date):
                     graph.add((node, day_prop, Literal((date - _DAY_ZERO).days)))
+
+
+def decide_as_of(case: CaseInput, day: dt.date) -> None:
+    """Have the case decided under the rules in force on ``day`` (``--as-of``): every item's rule
+    date reads as that day (mtus:asOfDate, kb/rules/01-rule-date.rq); the review date stays."""
+    case.graph.set((case.root, MTUS.asOfDate, Literal(day)))

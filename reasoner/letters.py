@@ -21,10 +21,15 @@ def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
     cited = item.ur_guideline_cited
     lines.append(texts("letter-ur-guideline", cited=cited) if cited else texts("letter-ur-guideline-missing"))
     if item.section is not None:
-        lines.append(texts("letter-applied-guideline", citation=item.section.citation()))
+        lines.append(texts("letter-applied-guideline", citation=item.cited_as))
         lines.append(texts("letter-search-step", step=item.section.search_step.label))
     else:
-        lines.append(texts("letter-no-guideline"))
+        lines.append(texts("letter-no-guideline", citation=item.cited_as))
+    if item.edition is not None and item.rule_date is not None:
+        lines.append(texts("letter-rule-date", edition=texts.label(item.edition), date=item.rule_date.isoformat(),
+                           kind=texts.label(item.date_key)))
+    else:
+        lines.append(texts("letter-no-rule-date"))
     for flag in item.flags:
         lines.append(texts("letter-flag", flag=flag))
     lines += ["", texts("letter-rationale", rationale=item.rationale)]

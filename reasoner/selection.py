@@ -1,11 +1,13 @@
-"""Selection: for each requested item, the guideline section in force on the review date that
-addresses its service and region (and, for a medication, its drug or drug class), at the earliest
+"""Selection: for each requested item, the guideline section in force on the item's rule date
+that addresses its service and region (and, for a medication, its drug or drug class), at the earliest
 step of the evidence search sequence; among several, the one with the highest
 mtus:selectionPriority (a specific drug's section before its class's).
 
 An item that no encoded section addresses gets none: it is decided ``not_addressed``. The
-section is given as in force on the item's rule date (:func:`rule_date`): its texts state the
-threshold values then in force.
+rule date (:func:`rule_date`) is derived by kb/rules/01-rule-date.rq: the item's date of the
+kind its MTUS edition names (request, service or dispense date); an item dated before the first
+edition has none, and no section. The section is given as in force on the rule date: its texts
+state the threshold values then in force.
 
 The query is written once, in parts: what makes a section a *candidate* for an item (it
 addresses the item's service or a broader one) and the *conditions* a candidate must meet
@@ -31,7 +33,7 @@ from .rulebase import RuleBase
 #: a candidate section: one that addresses the item's service (or a broader one), with its dates,
 #: search step and priority; each ``<name>`` line is where selection puts the condition of that name
 _CANDIDATE = """
-  ?request mtus:service ?service ; mtus:ofCase/mtus:reviewDate ?review .
+  ?request mtus:service ?service ; mtus:ruleDate ?review ; mtus:underEdition ?edition .
   OPTIONAL { ?request mtus:region ?stated }
   BIND(COALESCE(?stated, code:whole_body) AS ?region)
   ?section a mtus:GuidelineSection ; mtus:addressesService ?addressed ;
@@ -106,15 +108,36 @@ class Selection:
     alternatives: tuple[Section, ...]
 
 
+@dataclass(frozen=True)
+class RuleDate:
+    """What picks the rules for an item: the MTUS edition it falls under, the kind of date that
+    edition reads (its mtus:dateKey, a property of the request) and that date."""
+
+    edition: URIRef
+    key: URIRef
+    day: dt.date
+
+
+def item_rule_date(graph: Graph, request: URIRef) -> RuleDate | None:
+    """The item's edition and rule date as kb/rules/01-rule-date.rq derived them; None when the
+    item is dated before the first encoded edition."""
+    edition = graph.value(request, MTUS.underEdition)
+    value = graph.value(request, MTUS.ruleDate)
+    key = graph.value(edition, MTUS.dateKey) if edition is not None else None
+    if (isinstance(edition, URIRef) and isinstance(key, URIRef) and isinstance(value, Literal)
+            and isinstance(value.toPython(), dt.date)):
+        return RuleDate(edition, key, value.toPython())
+    return None
+
+
 def rule_date(graph: Graph, request: URIRef) -> dt.date:
-    """The date that picks the rules for an item (the sections, the threshold values): the
-    case's review date."""
-    case = graph.value(request, MTUS.ofCase)
-    value = graph.value(case, MTUS.reviewDate) if case is not None else None
-    if isinstance(value, Literal) and isinstance(value.toPython(), dt.date):
-        day: dt.date = value.toPython()
-        return day
-    raise IntakeError("case", [Problem("review_date", "expected the date of the review, YYYY-MM-DD")])
+    """The date that picks the rules for an item (the sections, the threshold values): its
+    date of the kind its edition names (:func:`item_rule_date`)."""
+    found = item_rule_date(graph, request)
+    if found is not None:
+        return found.day
+    raise IntakeError("case", [Problem("review_date", "expected the date of the review, YYYY-MM-DD, on or after the "
+                                                      "first encoded MTUS edition")])
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 whose ``expected`` block states, per request id, the decision and optionally the guideline
 (the applied document and first page), ``section`` (the applied section's kb id), ``unmet`` (phrases that must be among the reported
 shortfalls), ``flags``, ``criteria`` (criterion id -> met | not_met | not_documented |
-not_applicable) and ``why`` (the sentence the case shows)."""
+not_applicable), ``cited_as`` (the guideline as IMR letters after 2018 cite it, e.g. "MTUS/ACOEM
+Low Back Disorders (2019)"), ``edition`` (the kb id of the MTUS edition the item falls under),
+``rule_date`` (the date its rules were read on) and ``why`` (the sentence the case shows)."""
 
 from __future__ import annotations
 
@@ -58,6 +60,16 @@ def check(case: CaseFile, determination: Any) -> list[str]:
         applied = item.section.iri.split("/")[-1] if item.section else None
         if section_id and applied != section_id:
             problems.append(f"request {request_id}: section {applied}, expected {section_id}")
+        cited_as = exp.get("cited_as")
+        if cited_as is not None and item.cited_as != cited_as:
+            problems.append(f"request {request_id}: cited as {item.cited_as!r}, expected {cited_as!r}")
+        edition = exp.get("edition")
+        applied_edition = item.edition.split("/")[-1] if item.edition is not None else None
+        if edition is not None and applied_edition != edition:
+            problems.append(f"request {request_id}: edition {applied_edition}, expected {edition}")
+        rule_date = exp.get("rule_date")
+        if rule_date is not None and str(item.rule_date) != str(rule_date):
+            problems.append(f"request {request_id}: rule date {item.rule_date}, expected {rule_date}")
         shortfalls = {r.criterion.shortfall for r in item.unmet()}
         for phrase in exp.get("unmet") or []:
             if phrase not in shortfalls:

@@ -188,3 +188,33 @@ def test_version_2_dates_default_down_the_chain() -> None:
     assert str(graph.value(first, MTUS.serviceDate)) == "2014-10-01"
     assert str(graph.value(second, MTUS.requestDate)) == data["review_date"]
     assert str(graph.value(second, MTUS.serviceDate)) == data["review_date"]
+
+
+@pytest.mark.parametrize(("dates", "problem"), [
+    pytest.param({"request_date": "2014-11-16"},
+                 "requests[0].request_date: impossible date: request_date is after the case's review_date",
+                 id="request-after-review"),
+    pytest.param({"request_date": "2014-10-20", "service_date": "2014-10-01"},
+                 "requests[0].service_date: impossible date: service_date is before the request's request_date",
+                 id="service-before-request"),
+])
+def test_dates_that_disagree_are_an_intake_error_naming_both_fields(dates: dict[str, str], problem: str) -> None:
+    data = seed()
+    data["requests"][0].update(dates)
+    assert problems_of(data) == [problem]
+
+
+def test_a_drug_dispensed_before_it_was_prescribed_is_an_intake_error() -> None:
+    data = seed()
+    data["requests"] = [{"id": "1", "service": "medication", "drug": "cyclobenzaprine",
+                         "prescribed_date": "2014-10-10", "dispense_date": "2014-10-01"}]
+    data.pop("expected")
+    assert problems_of(data) == [
+        "requests[0].dispense_date: impossible date: dispense_date is before the request's prescribed_date"]
+
+
+def test_a_service_planned_after_the_review_is_accepted() -> None:
+    """A prospective request: the service is planned after the review; nothing forbids it."""
+    data = seed()
+    data["requests"][0].update({"request_date": "2014-11-01", "service_date": "2014-12-01"})
+    reasoner.evaluate(data)

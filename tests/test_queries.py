@@ -35,6 +35,10 @@ EXPECTED: list[tuple[str, dict[str, str], list[tuple[Any, ...]]]] = [
     ('decisions-resting-on-unconfirmed-criteria', {'service': 'xray'}, [
         ('a10-xray-low-back-no-flags', '1', 'code:xray', 'kb:acoem-2004-ch12-xray-1', 'code:not_met', 'no indication for lumbar spine x-rays documented'),
     ]),
+    # the stored rule base (0.1.0) links no criterion to an earlier one: tests/test_edition_changes.py
+    # runs the query on a fixture that does
+    ('criteria-changed-between-two-editions', {}, [
+    ]),
     ('determinations-by-rule-base-version-and-edition', {}, [
         ('0.1.0', 'kb:mtus-2007', 'MTUS effective June 15, 2007', 1, 1, 1),
         ('0.1.0', 'kb:mtus-2009', 'MTUS effective July 18, 2009', 12, 14, 4),

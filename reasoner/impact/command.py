@@ -47,7 +47,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                         help="compare with the rule base of this git revision of the checkout (HEAD, main~3, a "
                              "commit) instead of the stored determinations")
     parser.add_argument("--as-of", type=_date, default=None, metavar="DATE",
-                        help="evaluate as if reviewed on DATE (the edition in force then; durations to DATE)")
+                        help="decide the cases under the rules in force on DATE: every item's rule date is DATE (its "
+                             "edition the one DATE falls under); durations still end on the stored review date")
     parser.add_argument("--section", metavar="ID", help="only items that apply this section (kb id), before or after")
     parser.add_argument("--service", metavar="CODE", help="only items requesting this service (code)")
     parser.add_argument("--from", dest="date_from", type=_date, metavar="DATE",

@@ -32,7 +32,7 @@ from ..rulebase import RuleBase
 ENGINES = ("fast", "reference")
 #: cases per round of the fast path (as ``mtus batch``)
 CHUNK = 128
-_REVIEW = ox.NamedNode(str(MTUS.reviewDate))
+_AS_OF = ox.NamedNode(str(MTUS.asOfDate))
 _DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 
 
@@ -74,14 +74,15 @@ Job = tuple[str, bytes]
 
 
 def case_triples(job: Job, as_of: dt.date | None) -> CaseTriples:
-    """The stored case as triples; with ``as_of``, reviewed on that date instead."""
+    """The stored case as triples; with ``as_of``, decided under the rules in force on that date
+    (mtus:asOfDate: every item's rule date is that date, kb/rules/01-rule-date.rq; the review
+    date, and so every duration, stays as stored)."""
     case_iri, ntriples = job
     triples = [t.triple if isinstance(t, ox.Quad) else t for t in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)]
     if as_of is not None:
         root = ox.NamedNode(case_iri)
-        date = ox.Literal(as_of.isoformat(), datatype=_DATE)
-        triples = [ox.Triple(t.subject, t.predicate, date) if t.subject == root and t.predicate == _REVIEW else t
-                   for t in triples]
+        triples = [t for t in triples if not (t.subject == root and t.predicate == _AS_OF)]
+        triples.append(ox.Triple(root, _AS_OF, ox.Literal(as_of.isoformat(), datatype=_DATE)))
     return CaseTriples(case_iri, triples, "(store)")
 
 

@@ -103,7 +103,7 @@ def text(impact: Impact, wording: bool = False) -> str:
     how = ", ".join(f"{n} {b} -> {a}" for (b, a), n in sorted(ways.items()))
     scope = "".join(f" --{k} {v}" for k, v in impact.filters.items())
     lines.append(f"mtus impact: {impact.cases} stored case(s), {impact.items} item(s){scope}: rule base "
-                 f"{impact.rulebase} against {impact.baseline}" + (f", as if reviewed on {impact.as_of}" if impact.as_of else ""))
+                 f"{impact.rulebase} against {impact.baseline}" + (f", under the rules in force on {impact.as_of}" if impact.as_of else ""))
     lines.append(f"  {len(impact.flips)} item decision(s) would flip" + (f" ({how})" if how else ""))
     lines.append(f"  {len(impact.reworded)} item(s) would change wording without a flip"
                  + ("" if wording or not impact.reworded else " (--wording lists them)"))

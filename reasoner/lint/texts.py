@@ -79,8 +79,8 @@ def placeholders_resolve(rb: RuleBase, scope: Scope) -> list[Problem]:
 @check("threshold reads")
 def rules_read_values_in_force(rb: RuleBase, scope: Scope) -> list[Problem]:
     """A rule that reads ``kb:x mtus:value`` of a threshold finds nothing: a threshold's number
-    lives in its dated values (``mtus:values``), the one in force on the review date. Fix: read
-    the value in force (the idiom of kb/rules/07-chronicity.rq)."""
+    lives in its dated values (``mtus:values``), the one in force on the item's rule date
+    (``mtus:ruleDate``). Fix: read the value in force (the idiom of kb/rules/07-chronicity.rq)."""
     problems = []
     for rule in rb.rules:
         if not scope.covers_rule(rule):
@@ -90,6 +90,6 @@ def rules_read_values_in_force(rb: RuleBase, scope: Scope) -> list[Problem]:
             if KB[name] in rb.catalog.thresholds:
                 problems.append(in_rule(rb, rule, f"reads kb:{name} mtus:value: read the value in force instead, "
                                                   f"kb:{name} mtus:values ?v . ?v mtus:value ?x ; mtus:effectiveFrom ?from "
-                                                  "(and mtus:effectiveUntil), compared with the review date"))
+                                                  "(and mtus:effectiveUntil), compared with the item's rule date (?request mtus:ruleDate ?on)"))
     return problems
 
