@@ -158,3 +158,33 @@ def test_intake_problems_do_not_log_case_contents(tmp_path: Path, caplog: pytest
     with pytest.raises(IntakeError):
         reasoner.evaluate(data)
     assert "2014-13-45" not in caplog.text
+
+
+def test_version_2_dates_are_accepted_and_checked() -> None:
+    data = seed()
+    data["requests"][0]["request_date"] = "2014-10-01"
+    data["requests"][0]["service_date"] = "2014-10-20"
+    reasoner.evaluate(data)
+    data["requests"][1]["dispense_date"] = "2014-02-30"
+    assert problems_of(data) == [
+        "requests[1].dispense_date: expected the date dispensed, a date YYYY-MM-DD, got '2014-02-30'"]
+
+
+def test_version_2_dates_default_down_the_chain() -> None:
+    """case-format v2: service_date defaults to request_date, which defaults to review_date;
+    a medication's dispense_date to service_date and prescribed_date to dispense_date."""
+    from reasoner.inference import infer
+    from reasoner.intake import read
+    from reasoner.namespaces import MTUS
+    from reasoner.rulebase import get
+    data = seed()
+    data["requests"][0]["request_date"] = "2014-10-01"
+    rb = get()
+    case = read(data, rb)
+    graph = infer(case, rb)
+    by_id = {str(graph.value(r, MTUS.identifier)): r for r in graph.objects(case.root, MTUS.request)}
+    first, second = by_id[data["requests"][0]["id"]], by_id[data["requests"][1]["id"]]
+    assert str(graph.value(first, MTUS.requestDate)) == "2014-10-01"
+    assert str(graph.value(first, MTUS.serviceDate)) == "2014-10-01"
+    assert str(graph.value(second, MTUS.requestDate)) == data["review_date"]
+    assert str(graph.value(second, MTUS.serviceDate)) == data["review_date"]
