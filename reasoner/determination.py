@@ -9,6 +9,7 @@ from rdflib import URIRef
 
 from .catalog import Section
 from .decisions import OVERTURNED, CriterionResult, Fact
+from .formulary import FormularyAnswer
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class ItemDecision:
     flags: tuple[str, ...]
     rationale: str
     fact_text: dict[Fact, str]
+    #: the formulary answer (8 CCR 9792.27) of a medication item, beside the decision
+    formulary: FormularyAnswer | None = None
 
     @property
     def medically_necessary(self) -> bool:
