@@ -20,7 +20,7 @@ from .texts import Texts
 
 #: what the formulary answer reads from the working graph (derived; the fast path runs the
 #: rules that derive them)
-READS = (MTUS.formularyRule, MTUS.formularyStatus, MTUS.formularyListVersion, MTUS.dispenseDate)
+READS = (MTUS.formularyRule, MTUS.formularyStatus, MTUS.formularyListVersion, MTUS.formularyEntry, MTUS.dispenseDate)
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,12 @@ class FormularyAnswer:
     rule_iri: URIRef
     rule: str
     status: str
+    status_label: str
     prospective_review_required: bool | None
     list_version: str | None
     list_version_iri: URIRef | None
     why: str
+    #: the rule's wording and, for a list-based answer, the Drug List entry were checked against the source
     confirmed: bool
 
     def as_json(self) -> dict[str, Any]:
@@ -59,13 +61,16 @@ def answer(graph: Graph, request: URIRef, texts: Texts) -> FormularyAnswer | Non
     dispensed = graph.value(request, MTUS.dispenseDate)
     day = dispensed.toPython() if isinstance(dispensed, Literal) else dt.date.min
     required = texts.value(rule, MTUS.reviewRequired)
+    entry = graph.value(request, MTUS.formularyEntry)
+    entry_confirmed = entry is None or texts.value(entry, MTUS.confirmation) == MTUS.Confirmed
     return FormularyAnswer(
         rule_iri=rule,
         rule=f"{texts.value(rule, MTUS.regulation)} {texts.label(rule)}",
         status=texts.notation(status),
+        status_label=texts.label(status),
         prospective_review_required=bool(required.toPython()) if isinstance(required, Literal) else None,
         list_version=texts.value_text(version, MTUS.versionName) if isinstance(version, URIRef) else None,
         list_version_iri=version if isinstance(version, URIRef) else None,
         why=texts.kb_text(rule, MTUS.why, day if isinstance(day, dt.date) else dt.date.min),
-        confirmed=texts.value(rule, MTUS.confirmation) == MTUS.Confirmed,
+        confirmed=texts.value(rule, MTUS.confirmation) == MTUS.Confirmed and entry_confirmed,
     )
