@@ -1,0 +1,79 @@
+"""The MTUS Drug Formulary: bad input gets a precise intake error (field path, what was
+expected, the nearest valid value), and the formulary answer reaches every output. The rules
+themselves are tested as data: tests/cases/formulary/ (a case on each side of every window)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+import reasoner
+from reasoner import exports, letters, rulebase
+from reasoner.errors import IntakeError
+from reasoner.texts import Texts
+
+
+def medication_case(**fields: Any) -> dict[str, Any]:
+    request = {"id": "1", "service": "medication", "drug": "cyclobenzaprine", "days_supply": 4,
+               "dispense_date": "2019-03-03"} | fields
+    return {"id": "formulary-intake", "review_date": "2019-04-15",
+            "injury": {"date": "2019-03-01", "work_related": True, "body_regions": ["lumbar_spine"]},
+            "requests": [request]}
+
+
+def problems_of(data: dict[str, Any]) -> list[str]:
+    with pytest.raises(IntakeError) as info:
+        reasoner.evaluate(data)
+    return [str(p) for p in info.value.problems]
+
+
+@pytest.mark.parametrize(("fields", "expected"), [
+    pytest.param({"service": "physical_therapy", "drug": None, "days_supply": None, "dispense_date": None,
+                  "setting": "outpatient"},
+                 "requests[0].setting: is a field of a medication request", id="formulary-field-on-therapy"),
+    pytest.param({"initial_visit_date": "2019-03-05"},
+                 "requests[0].initial_visit_date: impossible date: the initial visit is after the dispense date",
+                 id="initial-visit-after-dispensing"),
+    pytest.param({"initial_visit_date": "2019-02-27"},
+                 "requests[0].initial_visit_date: impossible date", id="initial-visit-before-injury"),
+    pytest.param({"rxcui": "7259", "drug": None}, "requests[0].rxcui: unknown RxCUI", id="unknown-rxcui"),
+    pytest.param({"rxcui": "7258"}, "requests[0].rxcui: contradicts the drug code", id="rxcui-of-another-drug"),
+    pytest.param({"product_type": "compounded", "drug": "compounded_topical"},
+                 "requests[0].product_type: contradicts the product type", id="compounded-without-ingredients"),
+    pytest.param({"setting": "outpatinet"}, "requests[0].setting: unknown code 'outpatinet'", id="unknown-setting"),
+    pytest.param({"indication": {"text": "back pain", "offlabel": True}},
+                 "requests[0].indication.offlabel: unknown field 'offlabel'", id="unknown-indication-field"),
+])
+def test_bad_formulary_input_is_a_precise_intake_error(fields: dict[str, Any], expected: str) -> None:
+    data = medication_case(**fields)
+    data["requests"][0] = {k: v for k, v in data["requests"][0].items() if v is not None}
+    found = problems_of(data)
+    assert any(p.startswith(expected) for p in found), found
+
+
+def test_an_unknown_rxcui_suggests_the_nearest() -> None:
+    data = medication_case(rxcui="7259")
+    del data["requests"][0]["drug"]
+    (problem,) = problems_of(data)
+    assert "7258 (naproxen)" in problem
+
+
+def test_unknown_drug_suggests_the_nearest() -> None:
+    (problem,) = problems_of(medication_case(drug="duloxetin"))
+    assert problem.startswith("requests[0].drug: unknown code 'duloxetin'") and "duloxetine" in problem
+
+
+def test_both_answers_in_every_output() -> None:
+    rb = rulebase.get()
+    det = reasoner.evaluate(medication_case(initial_visit_date="2019-03-03"))
+    texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
+    item = json.loads(exports.to_json([det], texts))["items"][0]
+    assert item["decision"] in ("upheld", "overturned", "not_addressed")
+    assert item["formulary"]["rule"] == "8 CCR 9792.27.12 Special Fill"
+    assert item["formulary"]["prospective_review_required"] is False
+    letter = letters.render([det], texts)
+    assert "Formulary rule applied: 8 CCR 9792.27.12 Special Fill" in letter
+    turtle = exports.to_turtle([det])
+    assert "formulary-rule-special-fill" in turtle and "prospectiveReviewRequired false" in turtle
