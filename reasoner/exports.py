@@ -138,7 +138,7 @@ def _formulary_node(graph: Graph, parent: URIRef, item: ItemDecision) -> None:
     graph.add((node, MTUS.rationale, Literal(answer.why)))
 
 
-_STATUS = {"exempt": "Exempt", "non_exempt": "NonExempt", "unlisted": "Unlisted", "not_applicable": "NotApplicable"}
+_STATUS = {"exempt": "Exempt", "non_exempt": "NonExempt", "unlisted": "Unlisted", "not_applicable": "OutsideFormulary"}
 
 
 def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
