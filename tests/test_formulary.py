@@ -5,14 +5,19 @@ themselves are tested as data: tests/cases/formulary/ (a case on each side of ev
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import reasoner
-from reasoner import exports, letters, rulebase
-from reasoner.errors import IntakeError
+from reasoner import cli, exports, letters, rulebase
+from reasoner.errors import IntakeError, MtusError
+from reasoner.impact import drug_lists
 from reasoner.texts import Texts
+
+
+CASES = Path(__file__).parent / "cases" / "formulary"
 
 
 def medication_case(**fields: Any) -> dict[str, Any]:
@@ -77,3 +82,30 @@ def test_both_answers_in_every_output() -> None:
     assert "Formulary rule applied: 8 CCR 9792.27.12 Special Fill" in letter
     turtle = exports.to_turtle([det])
     assert "formulary-rule-special-fill" in turtle and "prospectiveReviewRequired false" in turtle
+
+
+def test_a_drug_list_update_lists_the_drugs_it_changes() -> None:
+    rb = rulebase.get()
+    v6, v7 = drug_lists.version(rb, "v6"), drug_lists.version(rb, "v7")
+    # v7 made the depressive-disorder drugs Exempt (workcompacademy.com 2020-10, docs/sources/formulary.md)
+    assert {c.drug: (c.before["status"], c.after["status"]) for c in drug_lists.list_changes(rb, v6, v7)} == {
+        drug: ("non_exempt", "exempt") for drug in ("amitriptyline", "duloxetine", "nortriptyline", "trazodone")}
+    v1, v2 = drug_lists.version(rb, "v1"), drug_lists.version(rb, "v2")
+    (change,) = drug_lists.list_changes(rb, v1, v2)
+    assert (change.drug, change.after["special_fill_days"]) == ("betamethasone", 4)
+    with pytest.raises(MtusError, match="did you mean: v7"):
+        drug_lists.version(rb, "v77")
+
+
+def test_mtus_impact_between_two_list_versions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "store"
+    folder = CASES / "list-versions"
+    assert cli.main(["batch", str(folder / "duloxetine-dispensed-2020-10-31-is-non-exempt.yaml"),
+                     str(folder / "duloxetine-dispensed-2020-11-01-is-exempt.yaml"), "--store", str(store)]) == 0
+    capsys.readouterr()
+    assert cli.main(["impact", "--drug-lists", "v6", "v7", "--store", str(store), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["items_checked"] == 1
+    (item,) = report["items"]
+    assert (item["case"], item["before"]["rule_id"], item["after"]["rule_id"]) == (
+        "formulary-duloxetine-v6", "formulary-rule-non-exempt", "formulary-rule-exempt")
