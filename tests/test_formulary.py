@@ -16,7 +16,6 @@ from reasoner.errors import IntakeError, MtusError
 from reasoner.impact import drug_lists
 from reasoner.texts import Texts
 
-
 CASES = Path(__file__).parent / "cases" / "formulary"
 
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.term import Node
 from rdflib.namespace import SKOS
+from rdflib.term import Node
 
 from .. import api
 from ..errors import MtusError
