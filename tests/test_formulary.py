@@ -108,3 +108,16 @@ def test_mtus_impact_between_two_list_versions(tmp_path: Path, capsys: pytest.Ca
     (item,) = report["items"]
     assert (item["case"], item["before"]["rule_id"], item["after"]["rule_id"]) == (
         "formulary-duloxetine-v6", "formulary-rule-non-exempt", "formulary-rule-exempt")
+
+
+def test_every_formulary_rule_decides_some_case_file() -> None:
+    from rdflib.namespace import RDF
+
+    from reasoner.namespaces import MTUS, local_name
+    from tests import casefiles
+
+    rules = {local_name(r) for r in rulebase.get().kb.subjects(RDF.type, MTUS.FormularyRule)}
+    decided = {exp["formulary"]["rule"] for case in casefiles.all_cases() for exp in case.expected.values()
+               if isinstance(exp, dict) and isinstance(exp.get("formulary"), dict) and "rule" in exp["formulary"]}
+    assert rules, "no formulary rule in kb/: nothing to check"
+    assert rules <= decided, f"formulary rules no case file shows deciding: {sorted(rules - decided)}"
