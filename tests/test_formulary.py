@@ -121,3 +121,29 @@ def test_every_formulary_rule_decides_some_case_file() -> None:
                if isinstance(exp, dict) and isinstance(exp.get("formulary"), dict) and "rule" in exp["formulary"]}
     assert rules, "no formulary rule in kb/: nothing to check"
     assert rules <= decided, f"formulary rules no case file shows deciding: {sorted(rules - decided)}"
+
+
+def test_the_analyst_queries_count_stored_formulary_answers(tmp_path: Path) -> None:
+    from reasoner import querylib
+    from reasoner.store import EmbeddedStore
+
+    store = tmp_path / "store"
+    files = ["special-fill/initial-visit-on-day-7-after-injury-is-a-special-fill.yaml",
+             "list-versions/duloxetine-dispensed-2020-11-01-is-exempt.yaml",
+             "list-versions/duloxetine-dispensed-2020-10-31-is-non-exempt.yaml",
+             "compounded/compounded-with-exempt-ingredients-needs-review.yaml",
+             "scope/physician-administered-drug-is-outside-the-formulary.yaml"]
+    assert cli.main(["batch", *(str(CASES / f) for f in files), "--store", str(store)]) == 0
+    kb, mtus = "https://w3id.org/mtus/kb/", "https://w3id.org/mtus/ontology#"
+    backend = EmbeddedStore(store)
+    try:
+        lawful = querylib.run(backend, querylib.resolve("medication-items-dispensed-without-review-by-formulary-rule"), {})
+        assert [tuple(row) for row in lawful.values()] == [
+            (kb + "formulary-rule-exempt", mtus + "Exempt", 1),
+            (kb + "formulary-rule-special-fill", mtus + "NonExempt", 1)]
+        review = querylib.run(backend, querylib.resolve("medication-items-needing-review-by-drug-list-version"), {})
+        assert [tuple(row) for row in review.values()] == [
+            (kb + "drug-list-v3", kb + "formulary-rule-compounded", 1),
+            (kb + "drug-list-v6", kb + "formulary-rule-non-exempt", 1)]
+    finally:
+        backend.close()
