@@ -147,3 +147,20 @@ def test_the_analyst_queries_count_stored_formulary_answers(tmp_path: Path) -> N
             (kb + "drug-list-v6", kb + "formulary-rule-non-exempt", 1)]
     finally:
         backend.close()
+
+
+def test_every_drug_code_is_listed_or_explicitly_unlisted_in_each_transcribed_version() -> None:
+    from rdflib.namespace import RDF
+
+    from reasoner.namespaces import MTUS, local_name
+
+    rb = rulebase.get()
+    codes = {c for c in rb.closure.subjects(RDF.type, MTUS.Drug) if str(c).startswith("https://w3id.org/mtus/code/")}
+    transcribed = {v for v in rb.kb.subjects(RDF.type, MTUS.DrugListVersion) if rb.kb.value(v, MTUS.entriesOf) == v}
+    assert codes and len(transcribed) >= 2
+    for version in transcribed:
+        listed = {rb.kb.value(e, MTUS.listedDrug) for e in rb.kb.objects(version, MTUS.entry)}
+        unlisted = set(rb.kb.objects(version, MTUS.unlistedDrug))
+        assert not listed & unlisted, local_name(version)
+        missing = sorted(local_name(c) for c in codes - listed - unlisted)
+        assert not missing, f"{local_name(version)}: neither listed nor unlisted: {missing}"
