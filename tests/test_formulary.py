@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import reasoner
 from reasoner import cli, exports, letters, rulebase
@@ -133,7 +134,14 @@ def test_the_analyst_queries_count_stored_formulary_answers(tmp_path: Path) -> N
              "list-versions/duloxetine-dispensed-2020-10-31-is-non-exempt.yaml",
              "compounded/compounded-with-exempt-ingredients-needs-review.yaml",
              "scope/physician-administered-drug-is-outside-the-formulary.yaml"]
-    assert cli.main(["batch", *(str(CASES / f) for f in files), "--store", str(store)]) == 0
+    bypassed = yaml.safe_load((CASES / files[2]).read_text(encoding="utf-8"))
+    bypassed["id"] = "formulary-duloxetine-v6-bypassed"
+    bypassed["requests"][0]["prospective_review"] = "not_obtained"
+    bypassed["requests"][0]["dispense_date"] = bypassed["requests"][0]["dispense_date"].isoformat()
+    (tmp_path / "bypassed.json").write_text(json.dumps({k: v for k, v in bypassed.items() if k != "expected"},
+                                                       default=str), encoding="utf-8")
+    assert cli.main(["batch", *(str(CASES / f) for f in files), str(tmp_path / "bypassed.json"),
+                     "--store", str(store)]) == 0
     kb, mtus = "https://w3id.org/mtus/kb/", "https://w3id.org/mtus/ontology#"
     backend = EmbeddedStore(store)
     try:
@@ -144,7 +152,11 @@ def test_the_analyst_queries_count_stored_formulary_answers(tmp_path: Path) -> N
         review = querylib.run(backend, querylib.resolve("medication-items-needing-review-by-drug-list-version"), {})
         assert [tuple(row) for row in review.values()] == [
             (kb + "drug-list-v3", kb + "formulary-rule-compounded", 1),
-            (kb + "drug-list-v6", kb + "formulary-rule-non-exempt", 1)]
+            (kb + "drug-list-v6", kb + "formulary-rule-non-exempt", 2)]
+        missed = querylib.run(backend, querylib.resolve("medication-items-dispensed-without-a-required-review"), {})
+        assert [tuple(row) for row in missed.values()] == [
+            ("formulary-duloxetine-v6-bypassed", "1", "https://w3id.org/mtus/code/duloxetine",
+             kb + "formulary-rule-non-exempt", kb + "drug-list-v6")]
     finally:
         backend.close()
 

@@ -55,6 +55,8 @@ EXPECTED: list[tuple[str, dict[str, str], list[tuple[Any, ...]]]] = [
     ]),
     # the fixed dataset predates the formulary: no stored formulary answer (their rows on the
     # formulary case files: tests/test_formulary.py)
+    ('medication-items-dispensed-without-a-required-review', {}, [
+    ]),
     ('medication-items-dispensed-without-review-by-formulary-rule', {}, [
     ]),
     ('medication-items-needing-review-by-drug-list-version', {}, [
