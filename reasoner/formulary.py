@@ -62,7 +62,9 @@ def answer(graph: Graph, request: URIRef, texts: Texts) -> FormularyAnswer | Non
     day = dispensed.toPython() if isinstance(dispensed, Literal) else dt.date.min
     required = texts.value(rule, MTUS.reviewRequired)
     entry = graph.value(request, MTUS.formularyEntry)
-    entry_confirmed = entry is None or texts.value(entry, MTUS.confirmation) == MTUS.Confirmed
+    # the list entry counts when the answer rests on it (no status fixed by the rule itself)
+    entry_confirmed = (entry is None or texts.value(rule, MTUS.fixedStatus) is not None
+                       or texts.value(entry, MTUS.confirmation) == MTUS.Confirmed)
     return FormularyAnswer(
         rule_iri=rule,
         rule=f"{texts.value(rule, MTUS.regulation)} {texts.label(rule)}",

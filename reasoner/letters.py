@@ -41,7 +41,8 @@ def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
     for flag in item.flags:
         lines.append(texts("letter-flag", flag=flag))
     lines += ["", texts("letter-rationale", rationale=item.rationale)]
-    if item.formulary is not None:
+    if item.formulary is not None and item.formulary.list_version is not None:
+        # a drug dispensed before the formulary (no Drug List in force): JSON and Turtle say so
         lines += [""] + _formulary_lines(item, texts)
     if item.criteria:
         lines += ["", texts("letter-criteria-heading")]
