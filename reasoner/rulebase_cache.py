@@ -10,6 +10,12 @@ atomically; a file that cannot be read is ignored and rebuilt. ``MTUS_CACHE_DIR`
 cache (default: ``$XDG_CACHE_HOME/mtus-reasoner`` or ``~/.cache/mtus-reasoner``);
 ``MTUS_NO_CACHE=1`` turns it off.
 
+A pickle runs code when it is loaded, so a cache file is only loaded when it carries an
+HMAC-SHA256 of its contents made with this user's secret key, a random key kept outside the
+cache folder (``$XDG_CONFIG_HOME/mtus-reasoner/cache.key``, mode 0600; ``MTUS_CACHE_KEY_FILE``
+moves it): whoever can write the cache folder but not read the key cannot have code run by
+planting a file. A file whose signature does not match is ignored and rebuilt.
+
 rdflib's prepared queries (the derivation rules) hold parser objects that the standard pickler
 cannot rebuild (an OrderedDict subclass whose constructor needs its name, and one lambda); the
 pickler here writes them by their parts.
@@ -19,7 +25,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import io
+import secrets
+import stat
 import os
 import pickle
 import sys
@@ -34,7 +43,9 @@ from typing import Any
 from rdflib.plugins.sparql import operators
 from rdflib.plugins.sparql.parserutils import CompValue
 
-_FORMAT = 2
+_FORMAT = 3
+#: bytes of the HMAC-SHA256 signature that starts every cache file
+_SIGNATURE = 32
 #: The package whose source is part of every key.
 PACKAGE = Path(__file__).resolve().parent
 #: rdflib evaluation functions that are lambdas, by a stable name (pickle cannot name a lambda).
@@ -103,6 +114,42 @@ def key(root: Path, digest: str, package: Path | None = None) -> str:
     return sha.hexdigest()
 
 
+def key_file() -> Path:
+    if os.environ.get("MTUS_CACHE_KEY_FILE"):
+        return Path(os.environ["MTUS_CACHE_KEY_FILE"])
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "mtus-reasoner" / "cache.key"
+
+
+def secret() -> bytes | None:
+    """This user's key for signing cache files, created on first use; None (no cache) when it
+    cannot be made or may be read or changed by others."""
+    path = key_file()
+    with contextlib.suppress(FileExistsError, OSError):
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    try:
+        info = path.stat()
+        if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO) or info.st_uid != os.getuid():
+            return None
+        value = path.read_bytes()
+    except OSError:
+        return None
+    return value if len(value) >= 32 else None
+
+
+def _sign(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()
+
+
+def signed_payload(blob: bytes, key: bytes) -> bytes | None:
+    """The pickle inside a cache file, if its signature is this user's; else None."""
+    signature, payload = blob[:_SIGNATURE], blob[_SIGNATURE:]
+    return payload if hmac.compare_digest(signature, _sign(key, payload)) else None
+
+
 def dumps(value: Any) -> bytes:
     buffer = io.BytesIO()
     _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
@@ -112,20 +159,23 @@ def dumps(value: Any) -> bytes:
 def load_or_build(root: Path, digest: str, build: Callable[[], Any], kind: str = "rulebase") -> Any:
     """The cached ``kind`` for ``root`` and ``digest``, else ``build()`` (cached for next time).
     ``kind`` names what is cached (the rule base; the fast path's compiled queries)."""
-    if os.environ.get("MTUS_NO_CACHE"):
+    signing_key = None if os.environ.get("MTUS_NO_CACHE") else secret()
+    if signing_key is None:
         return build()
     path = cache_dir() / f"{kind}-{key(root, digest)}.pickle"
-    with contextlib.suppress(Exception):  # a missing, partial or stale file is rebuilt
-        with path.open("rb") as handle:
-            value = pickle.load(handle)
-        os.utime(path)
-        return value
+    with contextlib.suppress(Exception):  # a missing, partial, stale or unsigned file is rebuilt
+        payload = signed_payload(path.read_bytes(), signing_key)
+        if payload is not None:
+            value = pickle.loads(payload)
+            os.utime(path)
+            return value
     value = build()
     with contextlib.suppress(Exception):  # a read-only or full disk only costs the next start its load
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{kind}-", suffix=".tmp")
+        payload = dumps(value)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(dumps(value))
+            handle.write(_sign(signing_key, payload) + payload)
         os.replace(tmp, path)
         _prune(path)
     return value

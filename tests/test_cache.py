@@ -89,3 +89,42 @@ def test_the_compiled_fast_path_is_never_paired_with_another_load(tmp_path: Path
     item = Engine(second).evaluate(case).items[0]
     assert item.decision == "upheld"
     assert {r.criterion.iri.split("/")[-1] for r in item.unmet()} >= {"cpmtg-2009-tpi-4", "cpmtg-2009-tpi-5"}
+
+
+def test_a_planted_pickle_is_never_loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: the cache is a pickle, and loading a pickle runs code. A file written by anyone
+    who lacks this user's key (here: a valid pickle that would create a file when loaded) is
+    ignored and rebuilt; its code never runs."""
+    import os
+    import pickle
+
+    monkeypatch.setenv("MTUS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MTUS_CACHE_KEY_FILE", str(tmp_path / "config" / "cache.key"))
+    monkeypatch.delenv("MTUS_NO_CACHE", raising=False)
+    marker = tmp_path / "code-ran"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.mkdir, (str(marker),))
+
+    (tmp_path / "cache").mkdir()
+    name = f"test-{rulebase_cache.key(Path('/rules'), 'd')}.pickle"
+    for blob in (pickle.dumps(Planted()), b"\0" * 32 + pickle.dumps(Planted())):
+        (tmp_path / "cache" / name).write_bytes(blob)
+        assert rulebase_cache.load_or_build(Path("/rules"), "d", lambda: "fresh", kind="test") == "fresh"
+        assert not marker.exists()
+    # what this user wrote is signed and read back
+    assert rulebase_cache.load_or_build(Path("/rules"), "d", lambda: "rebuilt", kind="test") == "fresh"
+    assert (tmp_path / "config" / "cache.key").stat().st_mode & 0o077 == 0
+
+
+def test_a_key_others_may_read_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MTUS_CACHE_DIR", str(tmp_path / "cache"))
+    key = tmp_path / "cache.key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o644)
+    monkeypatch.setenv("MTUS_CACHE_KEY_FILE", str(key))
+    monkeypatch.delenv("MTUS_NO_CACHE", raising=False)
+    assert rulebase_cache.load_or_build(Path("/rules"), "d", lambda: "a", kind="test") == "a"
+    assert rulebase_cache.load_or_build(Path("/rules"), "d", lambda: "b", kind="test") == "b"
+    assert not (tmp_path / "cache").exists()

@@ -234,6 +234,24 @@ def test_a_query_file_with_a_required_string_parameter(stores: dict[str, Backend
         assert querylib.run(store, query, {"case_id": "a01-tpi-met"}).rows, "nothing was dropped"
 
 
+def test_a_string_parameter_cannot_close_its_literal(stores: dict[str, Backend], tmp_path: Path) -> None:
+    """Issue 16: a value holding a newline and ending in a backslash and quote made rdflib's
+    long-quote form end early, and a second parameter was then read as query text (0 rows became
+    2). Bound as terms, both values are only ever compared as strings."""
+    path = tmp_path / "two-strings.rq"
+    path.write_text("# title: Two ids\n# description: cases whose id is either value\n"
+                    "# param: first xsd:string -- an id\n# param: second xsd:string -- another id\n"
+                    "PREFIX mtus: <https://w3id.org/mtus/ontology#>\n"
+                    "SELECT ?case WHERE { GRAPH ?case { ?case a mtus:Case ; mtus:identifier ?id } "
+                    "FILTER(?id = ?first || ?id = ?second) }\n", encoding="utf-8")
+    query = querylib.resolve(str(path))
+    attack = {"first": 'x\n\\"', "second": ') || true || ("'}
+    for store in stores.values():
+        assert querylib.run(store, query, attack).rows == []
+        assert querylib.run(store, query, {"first": "a01-tpi-met", "second": "none"}).values() == [
+            ("https://w3id.org/mtus/case/a01-tpi-met",)]
+
+
 @pytest.mark.parametrize(("text", "message"), [
     ("DROP ALL", "is a SPARQL update"),
     ("PREFIX ex: <http://example.org/>\nINSERT DATA { ex:a ex:b ex:c }", "is a SPARQL update"),

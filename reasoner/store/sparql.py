@@ -67,12 +67,31 @@ def where_brace(text: str) -> int:
     raise ValueError("no WHERE group found in the query")
 
 
+#: SPARQL's string escapes (ECHAR): every character that could end or bend a "..." literal
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+            "\b": "\\b", "\f": "\\f"}
+
+
+def _literal(node: Literal) -> str:
+    """A literal written in the one-line quoted form with every special character escaped, so
+    that no value can close its quotes (rdflib's n3() picks a long-quote form that a value ending
+    in a backslash and quote can escape)."""
+    body = "".join(_ESCAPES.get(ch, ch) for ch in str(node))
+    if node.language:
+        if not re.fullmatch(r"[A-Za-z]+(-[A-Za-z0-9]+)*", node.language):
+            raise ValueError(f"not a language tag: {node.language!r}")
+        return f'"{body}"@{node.language}'
+    if node.datatype is not None:
+        return f'"{body}"^^<{check_iri(str(node.datatype))}>'
+    return f'"{body}"'
+
+
 def term(node: Node) -> str:
     """The SPARQL form of a term; IRIs are checked so that none can break out of its brackets."""
     if isinstance(node, URIRef):
         return f"<{check_iri(str(node))}>"
     if isinstance(node, Literal):
-        return node.n3()
+        return _literal(node)
     if isinstance(node, BNode):
         raise TypeError("a blank node cannot be bound as a parameter")
     raise TypeError(f"not an RDF term: {node!r}")
