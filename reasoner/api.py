@@ -15,7 +15,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from . import decisions, inference, intake, rationale, rulebase, selection, validation
+from . import decisions, formulary, inference, intake, rationale, rulebase, selection, validation
 from .catalog import Section
 from .determination import Determination, ItemDecision
 from .namespaces import MTUS
@@ -85,6 +85,7 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
         "ur_guideline_cited": cited,
         "cited_as": cited_as(section, rule, texts),
         **_dates(rule),
+        "formulary": formulary.answer(working, request, texts),
     }
     if section is None:
         return ItemDecision(**base, decision=decisions.NOT_ADDRESSED, section=None, criteria=(),
@@ -109,7 +110,7 @@ def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path |
     case_input = intake.read(case, rb)
     if as_of is not None:
         intake.decide_as_of(case_input, as_of)
-    texts = Texts(rb.kb, rb.closure)
+    texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
     with inference.working_graph(case_input, rb) as working:
         requests = sorted((r for r in working.objects(case_input.root, MTUS.request) if isinstance(r, URIRef)),
                           key=lambda r: _request_key(working, r))

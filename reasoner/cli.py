@@ -91,7 +91,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         if args.output:
             print(f"mtus: nothing written to {args.output}", file=sys.stderr)
         return EXIT_INPUT
-    text = _render(dets, args.format, Texts(rb.kb, rb.closure))
+    text = _render(dets, args.format, Texts(rb.kb, rb.closure, rb.catalog.writer))
     if args.output:
         if not args.output.resolve().parent.is_dir():
             print(f"mtus: cannot write {args.output}: no such folder", file=sys.stderr)

@@ -9,6 +9,7 @@ from rdflib import URIRef
 
 from .catalog import Section
 from .decisions import OVERTURNED, CriterionResult, Fact
+from .formulary import FormularyAnswer
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class ItemDecision:
     #: the guideline as determinations cite it: the document version in force on the rule date
     #: ("MTUS/ACOEM Low Back Disorders (2019)"), "ODG ..." or "not addressed by MTUS/ACOEM or ODG"
     cited_as: str = ""
+    #: the formulary answer (8 CCR 9792.27) of a medication item, beside the decision
+    formulary: FormularyAnswer | None = None
 
     @property
     def medically_necessary(self) -> bool:

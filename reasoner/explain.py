@@ -290,7 +290,7 @@ def explain(case_input: str | Path | dict[str, Any] | Graph, rb: RuleBase,
             raise MtusError(f"{case.source}: no request with id {request_id!r}; "
                             f"the case's requests are: {', '.join(requests) or '(none)'}")
         requests = {request_id: requests[request_id]}
-    texts = Texts(rb.kb, rb.closure)
+    texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
     review_node = case.graph.value(case.root, MTUS.reviewDate)
     review = str(review_node) if isinstance(review_node, Literal) else ""
     with inference.traced_working_graph(case, rb) as (working, steps):

@@ -65,6 +65,8 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
         "flags": list(item.flags),
         "rationale": item.rationale,
     }
+    if item.formulary is not None:
+        data["formulary"] = item.formulary.as_json()
     if section is not None:
         data["guideline"] = {
             "id": local_name(section.iri),
@@ -136,6 +138,24 @@ def section_version(item: ItemDecision) -> URIRef | None:
         return None
     version = item.section.version_on(item.rule_date)
     return version.iri if version is not None else None
+def _formulary_node(graph: Graph, parent: URIRef, item: ItemDecision) -> None:
+    """The formulary answer of an item: the rule applied (a kb node), the status, whether
+    prospective review was required, the Drug List version applied and the sentence why."""
+    answer = item.formulary
+    assert answer is not None
+    node = URIRef(f"{parent}/formulary")
+    graph.add((parent, MTUS.formularyAnswer, node))
+    graph.add((node, RDF.type, MTUS.FormularyAnswer))
+    graph.add((node, MTUS.formularyRule, answer.rule_iri))
+    graph.add((node, MTUS.formularyStatus, MTUS[_STATUS[answer.status]]))
+    if answer.prospective_review_required is not None:
+        graph.add((node, MTUS.prospectiveReviewRequired, Literal(answer.prospective_review_required)))
+    if answer.list_version_iri is not None:
+        graph.add((node, MTUS.formularyListVersion, answer.list_version_iri))
+    graph.add((node, MTUS.rationale, Literal(answer.why)))
+
+
+_STATUS = {"exempt": "Exempt", "non_exempt": "NonExempt", "unlisted": "Unlisted", "not_applicable": "OutsideFormulary"}
 
 
 def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
@@ -189,6 +209,8 @@ def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
             graph.add((node, MTUS.searchStep, item.section.search_step.iri))
         for result in item.criteria:
             graph.add((node, MTUS.criterionResult, _result_node(graph, node, result, item)))
+        if item.formulary is not None:
+            _formulary_node(graph, node, item)
     if derived is not None:
         graph += derived
     return graph

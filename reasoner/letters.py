@@ -15,6 +15,19 @@ def _status(result: CriterionResult, texts: Texts) -> str:
     return texts("status-not-applicable") if not result.applicable else texts(f"status-{result.status}")
 
 
+def _formulary_lines(item: ItemDecision, texts: Texts) -> list[str]:
+    """The formulary answer in plain words, with the regulation it applied."""
+    answer = item.formulary
+    assert answer is not None
+    required = answer.prospective_review_required
+    key = "not-applicable" if required is None else "required" if required else "not-required"
+    version = texts("letter-formulary-version", version=answer.list_version) if answer.list_version else ""
+    confirmation = texts("confirmed") if answer.confirmed else texts("unconfirmed")
+    return [texts(f"letter-formulary-{key}", status=answer.status_label),
+            texts("letter-formulary-rule", rule=answer.rule, version=version, confirmation=confirmation, why=answer.why),
+            texts("letter-formulary-note")]
+
+
 def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
     heading = texts("letter-item", item=item.item_label.upper(), decision=texts(f"decision-{item.decision}"))
     lines = [f"### {heading}" if md else heading, ""]
@@ -33,6 +46,9 @@ def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
     for flag in item.flags:
         lines.append(texts("letter-flag", flag=flag))
     lines += ["", texts("letter-rationale", rationale=item.rationale)]
+    if item.formulary is not None and item.formulary.list_version is not None:
+        # a drug dispensed before the formulary (no Drug List in force): JSON and Turtle say so
+        lines += [""] + _formulary_lines(item, texts)
     if item.criteria:
         lines += ["", texts("letter-criteria-heading")]
         for result in item.criteria:

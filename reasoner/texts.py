@@ -4,20 +4,23 @@ and fills their named placeholders."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from .errors import RuleBaseError
 from .namespaces import KB, MTUS, local_name
+from .thresholds import Writer, named
 
 
 class Texts:
-    def __init__(self, kb: Graph, labels: Graph) -> None:
+    def __init__(self, kb: Graph, labels: Graph, writer: Writer | None = None) -> None:
         self._kb = kb
         self._labels = labels
+        self._writer = writer
         self._templates: dict[str, str] = {}  # the rule base does not change under a Texts
         self._names: dict[Node, str] = {}
 
@@ -32,6 +35,35 @@ class Texts:
             return template.format(**fields)
         except (KeyError, IndexError) as exc:
             raise RuleBaseError("kb/presentation.ttl", f"kb:text-{key} uses an unknown placeholder {exc}") from None
+
+    def kb_text(self, node: Node, prop: URIRef, day: dt.date) -> str:
+        """A kb text of ``node`` (e.g. a formulary rule's mtus:why), its threshold placeholders
+        filled with the values in force on ``day``, or with a threshold's first value when
+        ``day`` is before it (a date the text names as not yet reached)."""
+        text = str(self._kb.value(node, prop) or "")
+        if self._writer is None:
+            return text
+        for name in named(text):
+            threshold = self._writer.thresholds.get(name)
+            if threshold is not None and threshold.values and threshold.on(day) is None:
+                day = max(day, threshold.values[0].start)
+        return self._writer.fill(text, day, f"kb/: {local_name(node)}")
+
+    def value(self, node: Node, prop: URIRef) -> Node | None:
+        """A value of a kb or ontology term (not of the case)."""
+        value = self._kb.value(node, prop)
+        return value if value is not None else self._labels.value(node, prop)
+
+    def value_text(self, node: Node, prop: URIRef) -> str:
+        value = self.value(node, prop)
+        return str(value) if value is not None else local_name(node)
+
+    def notation(self, node: Node | None) -> str:
+        """The skos:notation of a term (the code a JSON output writes), else its local name."""
+        if node is None:
+            return ""
+        value = self._labels.value(node, SKOS.notation) or self._kb.value(node, SKOS.notation)
+        return str(value) if value is not None else local_name(node)
 
     def label(self, node: Node | None, bounds: tuple[object, ...] = ()) -> str:
         """The rdfs:label of a term, else its code string; a literal as written, a decimal to

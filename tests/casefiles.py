@@ -4,7 +4,11 @@ whose ``expected`` block states, per request id, the decision and optionally the
 shortfalls), ``flags``, ``criteria`` (criterion id -> met | not_met | not_documented |
 not_applicable), ``cited_as`` (the guideline as IMR letters after 2018 cite it, e.g. "MTUS/ACOEM
 Low Back Disorders (2019)"), ``edition`` (the kb id of the MTUS edition the item falls under),
-``rule_date`` (the date its rules were read on) and ``why`` (the sentence the case shows)."""
+``rule_date`` (the date its rules were read on), ``why`` (the sentence the case shows) and, for a
+medication item, ``formulary``
+(the formulary answer: ``status``, ``prospective_review_required``, ``rule`` (the kb id of the
+deciding rule of kb/formulary/rules.ttl), ``list_version``). A case that states a formulary
+answer may leave the decision out: it then tests the formulary answer only."""
 
 from __future__ import annotations
 
@@ -50,7 +54,8 @@ def check(case: CaseFile, determination: Any) -> list[str]:
         if item is None:
             problems.append(f"request {request_id}: not in the determination")
             continue
-        if item.decision != exp.get("decision"):
+        problems += _formulary(request_id, exp.get("formulary"), item)
+        if ("decision" in exp or "formulary" not in exp) and item.decision != exp.get("decision"):
             problems.append(f"request {request_id}: decision {item.decision}, expected {exp.get('decision')}")
         guideline = exp.get("guideline")
         citation = item.section.citation() if item.section else ""
@@ -85,6 +90,18 @@ def check(case: CaseFile, determination: Any) -> list[str]:
             if statuses.get(crit) != status:
                 problems.append(f"request {request_id}: criterion {crit} is {statuses.get(crit)}, expected {status}")
     return problems
+
+
+def _formulary(request_id: str, expected: dict[str, Any] | None, item: Any) -> list[str]:
+    """Differences between the expected and the actual formulary answer of an item."""
+    if expected is None:
+        return []
+    if item.formulary is None:
+        return [f"request {request_id}: no formulary answer, expected {expected}"]
+    actual = item.formulary.as_json()
+    actual["rule"] = actual["rule_id"]
+    return [f"request {request_id}: formulary {key} {actual.get(key)!r}, expected {value!r}"
+            for key, value in expected.items() if actual.get(key) != value]
 
 
 def _guideline_matches(expected: str, item: Any) -> bool:

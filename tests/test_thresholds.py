@@ -89,6 +89,14 @@ def _case_files(rb: RuleBase, sections: list[URIRef]) -> list[Path]:
     return out
 
 
+def _formulary_case_files(rb: RuleBase, iri: URIRef) -> list[Path]:
+    """The formulary's case files (tests/cases/formulary/) when a formulary rule names the
+    threshold (kb/formulary/rules.ttl): they are decided by the formulary answer, not a section."""
+    if not any((rule, RDF.type, MTUS.FormularyRule) in rb.kb for rule in rb.kb.subjects(MTUS.threshold, iri)):
+        return []
+    return sorted((CASES / "formulary").rglob("*.yaml"))
+
+
 _BEFORE: dict[Path, list[tuple[str, str, str, bool]]] = {}
 
 
@@ -103,7 +111,9 @@ def _states(rb: RuleBase, path: Path) -> list[tuple[str, str, str, bool]]:
     det = api.evaluate(path, rb)
     return [(item.request_id, local_name(r.criterion.iri), r.status, r.applicable)
             for item in det.items for top in item.criteria for r in top.walk()] + \
-           [(item.request_id, "decision", item.decision, True) for item in det.items]
+           [(item.request_id, "decision", item.decision, True) for item in det.items] + \
+           [(item.request_id, "formulary", local_name(item.formulary.rule_iri), item.formulary.prospective_review_required is True)
+            for item in det.items if item.formulary is not None]
 
 
 def _extremes(value: Literal) -> list[Literal]:
@@ -141,6 +151,10 @@ def test_changing_a_threshold_changes_every_sentence_naming_it(iri: URIRef) -> N
         for source, old, new in pairs:
             if iri in named(source):
                 assert old != new, f"{local_name(section_iri)}: {source!r} reads the same with another value"
+    for rule, why in RB.kb.subject_objects(MTUS.why):  # the formulary rules' sentences
+        if iri in named(str(why)):
+            old = RB.catalog.writer.fill(str(why), day, "test")
+            assert old != changed.catalog.writer.fill(str(why), day, "test"), f"{local_name(rule)}: {old!r}"
 
 
 @pytest.mark.parametrize("iri", THRESHOLDS, ids=[local_name(t) for t in THRESHOLDS])
@@ -152,7 +166,7 @@ def test_changing_a_threshold_changes_a_decision(iri: URIRef) -> None:
         assert any(iri in named(s.summary) or any(iri in c.named for c in s.all_criteria())
                    for s in RB.catalog.sections.values()), f"kb:{local_name(iri)} is mtus:statedOnly, but no text states it"
         return
-    files = _case_files(RB, _sections_using(RB, iri))
+    files = _case_files(RB, _sections_using(RB, iri)) + _formulary_case_files(RB, iri)
     assert files, f"no case file exercises a section that uses kb:{local_name(iri)}"
     # first the files that declare a criterion comparing with it: the likeliest to change
     using = {local_name(c.iri) for c in RB.catalog.criteria.values() if iri in c.compared}

@@ -75,7 +75,7 @@ def item_summary(item: ItemDecision, texts: Texts) -> dict[str, Any]:
         "criteria": [c for r in item.criteria for c in _criteria(r)],
         "facts": {_fact(f): t for f, t in item.fact_text.items()},
         "cited": item.ur_guideline_cited, "mismatch": item.ur_guideline_mismatch,
-        "flags": item.flags, "rationale": text,
+        "flags": item.flags, "rationale": text, "formulary": item.formulary,
     }
 
 

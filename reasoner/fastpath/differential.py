@@ -81,7 +81,7 @@ def _decisions(result: Any) -> Any:
 def compare_batch(engine: Engine, cases: list[Any], singles: bool = False) -> Report:
     """Evaluate ``cases`` both ways in this process and report how they compare."""
     rb = engine.rb
-    texts = Texts(rb.kb, rb.closure)
+    texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
     before = Counter(engine.fallbacks)
     fast = engine.evaluate_batch(cases)
     alone = [engine.evaluate_batch([c])[0] for c in cases] if singles else [None] * len(cases)

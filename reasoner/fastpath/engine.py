@@ -34,7 +34,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
-from .. import api, intake_check, rulebase_cache, selection, validation
+from .. import api, formulary, intake_check, rulebase_cache, selection, validation
 from .. import rulebase as rulebase_module
 from ..catalog import Section
 from ..determination import Determination
@@ -121,7 +121,7 @@ class Engine:
     def __init__(self, rules: RuleBase | Path | None = None, recycle: int = 128) -> None:
         rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
         self.rb = rb
-        self.texts = Texts(rb.kb, rb.closure)
+        self.texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
         # keyed by the load too: the queries name blank nodes of this load's shapes
         compiled = rulebase_cache.load_or_build(rb.root, f"{rb.digest}-{rb.build_id}", lambda: compile_all(rb),
                                                 kind="fastpath")
@@ -140,7 +140,7 @@ class Engine:
         self.edition_query = for_many(prologue() + selection._EDITION, "case")
         self.intake_queries: list[str] | None = compiled["intake"]
         self.intake_extra = [ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
-                             for s, p, o in rb.ontology.triples((None, MTUS.dayNumberOf, None))]
+                             for s, p, o in intake_check.reference_triples(rb)]
         self.code_types: dict[URIRef, list[ox.Triple]] = {}
         for s, o in rb.reference.subject_objects(RDF.type):
             if isinstance(s, URIRef):
@@ -312,7 +312,7 @@ class Engine:
                     foci.setdefault((section.iri, section.values_key), []).append(request)
         clock = self._lap("selection", clock)
         if self.two_passes:
-            wanted = self.selection_reads | self.wording_reads | {str(p) for p in facts}
+            wanted = self.selection_reads | self.wording_reads | {str(p) for p in facts + formulary.READS}
             for key in foci:
                 wanted |= self._section_reads(key)
             self._run_rules([b and not a for a, b in zip(self.first_pass, demanded(self.rules, wanted))])

@@ -3,6 +3,7 @@
     mtus impact [--store PATH | --endpoint URL] [--rules DIR] [--against REV] [--as-of DATE]
                 [--section ID] [--service CODE] [--from DATE] [--to DATE]
                 [--format text|json] [--wording] [--jobs N] [--engine fast|reference]
+    mtus impact --drug-lists FROM TO [--store PATH | --endpoint URL] [--format text|json]
 """
 
 from __future__ import annotations
@@ -62,6 +63,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--engine", choices=ENGINES, default="fast",
                         help="fast (default): the fast path, in rounds of up to 128 cases; reference: rdflib "
                              "and pySHACL, one case at a time (the same results, slower)")
+    parser.add_argument("--drug-lists", nargs=2, metavar=("FROM", "TO"), default=None,
+                        help="the effect of an MTUS Drug List update: the drug codes whose entry differs between "
+                             "two list versions (v6 v7), and, with a store, the stored medication items decided "
+                             "under FROM whose formulary answer TO's entries would change")
     parser.set_defaults(handler=main)
 
 
@@ -107,8 +112,27 @@ def _rules_root(args: argparse.Namespace) -> Path | None:
     return root
 
 
+def _drug_lists(args: argparse.Namespace, root: Path | None) -> int:
+    from . import drug_lists
+
+    rb = rulebase.get(root)
+    try:
+        store = open_store(args.store, args.endpoint, args.update_endpoint, create=False)
+    except MtusError:
+        store = None  # no store yet: the list's changes only
+    try:
+        impact = drug_lists.run(rb, args.drug_lists[0], args.drug_lists[1], store)
+    finally:
+        if store is not None:
+            store.close()
+    sys.stdout.write(drug_lists.as_json(impact) if args.format == "json" else drug_lists.text(impact))
+    return EXIT_OK
+
+
 def main(args: argparse.Namespace) -> int:
     root = _rules_root(args)
+    if args.drug_lists is not None:
+        return _drug_lists(args, root)
     with tempfile.TemporaryDirectory(prefix="mtus-impact-") as tmp:
         against = baseline = None
         if args.against is not None:  # the revision first: a bad one is reported before any loading
