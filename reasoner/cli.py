@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import api, batch, docs, explain, exports, generator, impact, letters, querylib, rulebase
+from . import batch, docs, engines, explain, exports, generator, impact, letters, querylib, rulebase
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("cases", nargs="+", type=Path, help="case files (.yaml, .yml, .json, .jsonld, .ttl)")
     ev.add_argument("--format", choices=FORMATS, default="letter")
     ev.add_argument("--output", type=Path, help="write here instead of standard output (only if every case is valid)")
+    ev.add_argument("--engine", choices=[e.value for e in engines.EngineName], default=engines.EngineName.FAST.value,
+                    help="fast path (default) or the reference path (rdflib + pySHACL); same decisions")
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
                           "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
@@ -71,7 +73,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     failed: list[IntakeError] = []
     for case in args.cases:
         try:
-            dets.append(api.evaluate(case, rb))
+            dets.append(engines.evaluate(case, rb, engine=args.engine))
         except IntakeError as exc:
             failed.append(exc)
     if failed:
