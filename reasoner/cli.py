@@ -1,5 +1,6 @@
 """The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]``, ``mtus explain CASE``,
-``mtus lint`` and ``mtus docs``; for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``."""
+``mtus lint`` and ``mtus docs``; for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``;
+``mtus serve`` (the HTTP service and web UI)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
 
-FORMATS = ("letter", "markdown", "json", "turtle")
+FORMATS = ("letter", "markdown", "json", "turtle", "html", "pdf")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,7 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_parser(sub)
     for analyst_command in (batch, querylib, impact, generator):
         analyst_command.add_parser(sub)
+    _add_serve(sub)
     return parser
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``mtus serve``; the service's modules (FastAPI) load only when it runs."""
+    from .service import command
+
+    command.add_parser(sub)
 
 
 def _render(dets: list[Determination], fmt: str, texts: Texts) -> str:
@@ -51,6 +60,10 @@ def _render(dets: list[Determination], fmt: str, texts: Texts) -> str:
         return exports.to_json(dets, texts)
     if fmt == "turtle":
         return exports.to_turtle(dets)
+    if fmt == "html":
+        from . import letter_html
+
+        return letter_html.html(dets, texts)
     return letters.render(dets, texts, md=fmt == "markdown")
 
 
@@ -65,6 +78,26 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_pdf(dets: list[Determination], output: Path | None, texts: Texts) -> int:
+    """The letters as one PDF (WeasyPrint), to ``--output`` only (never to a terminal)."""
+    if output is None or not output.resolve().parent.is_dir():
+        print("mtus: --format pdf needs --output FILE.pdf in an existing folder", file=sys.stderr)
+        return EXIT_INPUT
+    from . import letter_html
+
+    data = letter_html.pdf(dets, texts)
+    folder = output.resolve().parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return EXIT_OK
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -82,6 +115,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         if args.output:
             print(f"mtus: nothing written to {args.output}", file=sys.stderr)
         return EXIT_INPUT
+    if args.format == "pdf":
+        return _write_pdf(dets, args.output, Texts(rb.kb, rb.closure))
     text = _render(dets, args.format, Texts(rb.kb, rb.closure))
     if args.output:
         if not args.output.resolve().parent.is_dir():
