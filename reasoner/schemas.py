@@ -262,7 +262,8 @@ def run(rb: RuleBase, root: Path, check: bool) -> list[str]:
     """Write the schemas (or with ``check`` compare them); one line per file, the stale ones
     prefixed by '!'."""
     if not (root / "tests" / "cases").is_dir():
-        return [f"!{FOLDER}: the schemas are generated in a checkout of the repository (tests/cases/)"]
+        return [("reasoner/schemas: not generated here (they are read from the case files of a checkout's "
+                 "tests/cases/)")]
     lines = []
     for name, text in generate(rb, root).items():
         path = FOLDER / name
