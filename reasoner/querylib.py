@@ -259,15 +259,7 @@ _NOT_AMOUNTS = re.compile(r"(^|_)(year|month|day|order|period|version|id|pages?)
 
 
 def _number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float | Decimal):
-        return True
-    try:
-        float(str(value))
-    except ValueError:
-        return False
-    return str(value).strip() != ""
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
 def short(value: Any) -> str:

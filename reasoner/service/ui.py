@@ -54,6 +54,22 @@ def bar_chart(labels: list[str], values: list[float], width: int = 640) -> dict[
     return {"bars": bars, "height": len(bars) * (bar + gap) + 4, "width": width, "left": left, "bar": bar}
 
 
+_NUMBERS = {"http://www.w3.org/2001/XMLSchema#" + t for t in ("integer", "decimal", "double", "float", "long", "int")}
+
+
+def _python(term: Any) -> Any:
+    """A result term for a table cell and the chart: numbers as numbers, the rest as text."""
+    if term is None:
+        return None
+    datatype = getattr(term, "datatype", None)
+    if datatype is not None and datatype.value in _NUMBERS:
+        try:
+            return int(term.value) if datatype.value.endswith(("integer", "long", "int")) else float(term.value)
+        except ValueError:
+            return term.value
+    return term.value
+
+
 def _example(root: Path) -> str | None:
     path = root / "examples" / "seed-imr-case.yaml"
     return path.read_text(encoding="utf-8") if path.is_file() else None
@@ -152,13 +168,13 @@ def add_routes(app: FastAPI, service: Service) -> None:
         except (QueryError, QueryTimeout) as exc:
             context["error"] = str(exc)
             return page("query.html", status=400, **context)
-        rows = [[t.value if t is not None else "" for t in row] for row in answer.rows]
+        rows = [[_python(t) for t in row] for row in answer.rows]
         value, label = querylib.chart_columns(answer.variables, rows, request.query_params.get("value"),
                                               request.query_params.get("label"))
         chart = None
         if value is not None and label is not None and rows:
             vi, li = answer.variables.index(value), answer.variables.index(label)
-            chart = bar_chart([querylib.short(r[li]) for r in rows], [float(r[vi] or 0) for r in rows])
+            chart = bar_chart([querylib.short(r[li]) for r in rows][:60], [float(r[vi] or 0) for r in rows][:60])
         context.update(variables=answer.variables, rows=rows, text=bound, truncated=answer.truncated,
                        chart=chart, value=value, label=label, boolean=answer.boolean)
         return page("query.html", **context)
