@@ -74,3 +74,19 @@ def test_the_chart_draws_a_count_named_by_a_label(store: Path, tmp_path: Path,
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cli.main(["query", RATE, "--store", str(store), "--chart", str(chart), "--chart-value", "nope"]) == 2
     assert "no such column" in capsys.readouterr().err
+
+
+def test_the_worked_query_of_the_analysts_guide_runs(store: Path, tmp_path: Path) -> None:
+    import re
+
+    guide = (Path(__file__).parents[1] / "docs" / "analysts.md").read_text(encoding="utf-8")
+    (text,) = re.findall(r"```sparql\n(.*?)```", guide, re.DOTALL)
+    path = tmp_path / "not-documented.rq"
+    path.write_text(text, encoding="utf-8")
+    backend = EmbeddedStore(store)
+    try:
+        result = querylib.run(backend, querylib.resolve(str(path)), {})
+    finally:
+        backend.close()
+    assert result.variables == ["service", "criterion", "shortfall", "upheld_items"]
+    assert result.rows and all(row[3] >= 1 for row in result.values())
