@@ -10,7 +10,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import batch, docs, engines, explain, exports, generator, impact, letters, querylib, rulebase
+from . import (
+    batch,
+    docs,
+    engines,
+    explain,
+    exports,
+    generator,
+    impact,
+    letters,
+    querylib,
+    rulebase,
+    schemas,
+)
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
@@ -42,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="test-case folder for the coverage check (default: tests/cases of the rule base)")
     explain.add_parser(sub)
     docs.add_parser(sub)
-    for analyst_command in (batch, querylib, impact, generator):
+    for analyst_command in (batch, querylib, impact, generator, schemas):
         analyst_command.add_parser(sub)
     _add_serve(sub)
     return parser

@@ -17,8 +17,10 @@ service publishes them, and the tests validate the case files and their determin
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -304,3 +306,14 @@ def field_table(schema: dict[str, Any]) -> str:
     if criterion:
         walk(criterion, "criterion")
     return "\n".join(["| field | JSON type | always there |", "|---|---|---|", *rows])
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("schema", help="print the JSON Schema of the case format or of the determination")
+    parser.add_argument("name", choices=("case", "determination"))
+    parser.set_defaults(handler=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    sys.stdout.write(json.dumps(load(args.name), indent=1, ensure_ascii=False) + "\n")
+    return 0

@@ -63,3 +63,10 @@ def test_determinations_fit_the_determination_schema() -> None:
     for det in dets:
         validator.validate(det)
     assert schema["$defs"]["criterion"]["properties"]["status"]["enum"] == [s.value for s in reasoner.CriterionStatus]
+
+
+def test_the_cli_prints_the_schemas(capsys: pytest.CaptureFixture[str]) -> None:
+    from reasoner import cli
+
+    assert cli.main(["schema", "determination"]) == 0
+    assert json.loads(capsys.readouterr().out) == schemas.load("determination")

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rdflib import Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
 
 from ..catalog import Criterion, Section
-from ..namespaces import local_name
+from ..namespaces import MTUS, local_name
 from ..rulebase import RuleBase
 
 
@@ -42,6 +44,7 @@ def _criterion(rb: RuleBase, crit: Criterion, cases: dict[str, list[dict[str, st
         "confirmed": crit.confirmed,
         "confirmed_by": crit.confirmed_by,
         "thresholds": sorted(local_name(t) for t in crit.named),
+        "sources": sorted(str(o) for o in rb.kb.objects(crit.iri, DCTERMS.source)),
         "test_cases": cases.get(local_name(crit.iri), []),
         "branches": [_criterion(rb, b, cases) for b in crit.branches],
     }
@@ -63,6 +66,20 @@ def summary(section: Section) -> dict[str, Any]:
         "criteria": len(criteria),
         "confirmed": sum(c.confirmed for c in criteria),
     }
+
+
+def editions(rb: RuleBase) -> list[dict[str, Any]]:
+    """The MTUS editions (kb/editions.ttl) with their periods, regulation and sources."""
+    def text(node: URIRef, prop: URIRef) -> str | None:
+        value = rb.kb.value(node, prop)
+        return str(value) if isinstance(value, Literal) else None
+
+    found = [e for e in rb.kb.subjects(RDF.type, MTUS.Edition) if isinstance(e, URIRef)]
+    return sorted(({"id": local_name(e), "label": text(e, RDFS.label), "regulation": text(e, MTUS.regulation),
+                    "effective_from": text(e, MTUS.effectiveFrom), "effective_until": text(e, MTUS.effectiveUntil),
+                    "description": text(e, DCTERMS.description),
+                    "sources": sorted(str(o) for o in rb.kb.objects(e, DCTERMS.source))} for e in found),
+                  key=lambda e: e["effective_from"] or "")
 
 
 def sections(rb: RuleBase) -> list[dict[str, Any]]:

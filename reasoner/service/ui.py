@@ -135,7 +135,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
         documents: dict[str, list[dict[str, Any]]] = {}
         for section in guideline.sections(rb):
             documents.setdefault(section["document"], []).append(section)
-        return page("explorer.html", active="explorer", documents=documents)
+        return page("explorer.html", active="explorer", documents=documents, editions=guideline.editions(rb))
 
     @app.get("/explorer/{section_id}", response_class=HTMLResponse, include_in_schema=False)
     def explorer_section(section_id: str, date: str | None = None) -> HTMLResponse:
