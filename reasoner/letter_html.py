@@ -53,8 +53,7 @@ def _item(item: ItemDecision, texts: Texts) -> dict[str, Any]:
         "heading": texts("letter-item", item=item.item_label.upper(), decision=texts(f"decision-{item.decision.value}")),
         "decision": item.decision.value,
         "ur_guideline": texts("letter-ur-guideline", cited=cited) if cited else texts("letter-ur-guideline-missing"),
-        "relied_on": texts("letter-guideline-relied-on", citation=section.citation(),
-                           pages=texts("letter-pages", pages=section.pages) if section.pages else "")
+        "relied_on": texts("letter-guideline-relied-on", citation=section.citation())  # with its pages
         if section is not None else texts("letter-no-guideline"),
         "search_step": texts("letter-search-step", step=section.search_step.label) if section is not None else "",
         "flags": [texts("letter-flag", flag=f) for f in item.flags],
