@@ -91,3 +91,13 @@ def test_threads_share_the_fast_path_and_get_the_same_decisions() -> None:
         t.join()
     assert not errors
     assert got == [want] * 12
+
+
+def test_a_number_too_long_to_round_is_written_as_given() -> None:
+    # found by the API tests generated from the OpenAPI: the letter rounded a 33-digit quantity
+    # past the decimal context's precision (decimal.InvalidOperation, a traceback in the CLI)
+    case = {"id": "huge", "review_date": "2014-11-15",
+            "requests": [{"id": "1", "service": "acupuncture", "region": "lumbar_spine",
+                          "quantity": 100000000000000000000000000000000}]}
+    det = reasoner.evaluate(case)
+    assert "100000000000000000000000000000000" in det.items[0].rationale

@@ -16,6 +16,7 @@ import re
 import secrets
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,8 +104,10 @@ def create_app(settings: Settings, rb: RuleBase | None = None) -> FastAPI:
         start = time.perf_counter()
         try:
             response: Response = await call_next(request)
-        except Exception as exc:  # noqa: BLE001 (logged by type only: the case stays out of logs)
-            log.error("%s %s -> 500 (%s)", request.method, _route(request), type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 (logged by type and place only: the case stays out of logs)
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            place = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+            log.error("%s %s -> 500 (%s%s)", request.method, _route(request), type(exc).__name__, place)
             return JSONResponse({"title": "internal error"}, status_code=500)
         log.info("%s %s -> %d (%.1f ms)", request.method, _route(request), response.status_code,
                  (time.perf_counter() - start) * 1000)
