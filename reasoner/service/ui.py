@@ -169,8 +169,12 @@ def add_routes(app: FastAPI, service: Service) -> None:
             context["error"] = str(exc)
             return page("query.html", status=400, **context)
         rows = [[_python(t) for t in row] for row in answer.rows]
-        value, label = querylib.chart_columns(answer.variables, rows, request.query_params.get("value"),
-                                              request.query_params.get("label"))
+        try:
+            value, label = querylib.chart_columns(answer.variables, rows, request.query_params.get("value"),
+                                                  request.query_params.get("label"))
+        except QueryError as exc:
+            context["error"] = str(exc)
+            return page("query.html", status=400, **context)
         chart = None
         if value is not None and label is not None and rows:
             vi, li = answer.variables.index(value), answer.variables.index(label)
