@@ -16,10 +16,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .decisions import CriterionResult
 from .determination import Determination, ItemDecision
+from .errors import MtusError
 from .exports import _texts
 from .texts import Texts
 
 TEMPLATES = Path(__file__).parent / "service" / "templates"
+
+
+class PdfUnavailable(MtusError):
+    """No PDF renderer on this machine."""
 
 
 @lru_cache(maxsize=1)
@@ -91,8 +96,13 @@ def html(dets: list[Determination], texts: Texts | None = None, standalone: bool
 
 
 def pdf(dets: list[Determination], texts: Texts | None = None) -> bytes:
-    """The letters as PDF (WeasyPrint; nothing is fetched: the style is inline)."""
-    from weasyprint import HTML
+    """The letters as PDF (WeasyPrint; nothing is fetched: the style is inline). PdfUnavailable
+    where WeasyPrint's libraries (pango) are not installed."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError) as exc:
+        raise PdfUnavailable(f"letters as PDF need WeasyPrint and pango ({type(exc).__name__}); "
+                             "`make` installs them on Debian") from None
 
     def refuse(url: str) -> dict[str, Any]:
         raise ValueError(f"the letter fetches nothing ({url})")

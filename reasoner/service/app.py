@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .. import __version__, batch, querylib, rulebase, schemas
 from ..errors import IntakeError, MtusError, Problem
+from ..letter_html import PdfUnavailable
 from ..namespaces import DETERMINATION, PREFIXES
 from ..querylib import QueryError
 from ..rulebase import RuleBase
@@ -124,6 +125,10 @@ def create_app(settings: Settings, rb: RuleBase | None = None) -> FastAPI:
     @app.exception_handler(QueryTimeout)
     async def query_timeout(request: Request, exc: QueryTimeout) -> JSONResponse:
         return _problem_response(503, [Problem("query", str(exc))], "the query was stopped")
+
+    @app.exception_handler(PdfUnavailable)
+    async def pdf_unavailable(request: Request, exc: PdfUnavailable) -> JSONResponse:
+        return _problem_response(501, [Problem("Accept", str(exc))], "no PDF renderer here")
 
     @app.exception_handler(MtusError)
     async def mtus_error(request: Request, exc: MtusError) -> JSONResponse:
