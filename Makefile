@@ -4,9 +4,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check clean bench bench-store
+.PHONY: demo test lint check clean bench bench-store system-packages serve
+
+# Debian packages the service needs: pango for WeasyPrint (letters as PDF), fonts, and chromium
+# for the browser tests (Playwright's own browser download is not used). Installed when missing,
+# as root with apt-get; elsewhere a message says what to install (the browser tests then skip).
+DEBIAN_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+
+system-packages:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "make: could not install$$missing (the browser and PDF tests will skip)"; \
+	else echo "make: please install the Debian packages$$missing (the browser and PDF tests skip without them)"; fi
 
 $(STAMP): pyproject.toml
+	$(MAKE) --no-print-directory system-packages
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -17,6 +32,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The service and web UI on http://127.0.0.1:8000 (see README, "Service")
+serve: $(STAMP)
+	$(BIN)/mtus serve
 
 lint: $(STAMP)
 	$(BIN)/mtus lint

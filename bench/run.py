@@ -77,17 +77,17 @@ def latency(rb: Any, cases: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def cold_cli(case: dict[str, Any], runs: int) -> dict[str, Any]:
-    """``mtus evaluate`` of one case as a whole process: with the rule-base cache filled, with
-    an empty one, and the same command on the fast path (``python -m reasoner.fastpath``)."""
+    """``mtus evaluate`` of one case as a whole process: on the reference path with the rule-base
+    cache filled and with an empty one, and on the fast path (the command's default)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "case.yaml"
         path.write_text(yaml.safe_dump(case, sort_keys=False), encoding="utf-8")
         mtus = str(Path(sys.executable).with_name("mtus"))
         fresh = dict(os.environ, MTUS_CACHE_DIR=str(Path(tmp) / "cache"))
-        cold = measure.timed_runs([mtus, "evaluate", str(path), "--format", "json"], 1, fresh)
-        warm = measure.timed_runs([mtus, "evaluate", str(path), "--format", "json"], runs, fresh)
-        fast = measure.timed_runs([sys.executable, "-m", "reasoner.fastpath", "evaluate", str(path),
-                                   "--format", "json"], runs, fresh)
+        reference = [mtus, "evaluate", str(path), "--format", "json", "--engine", "reference"]
+        cold = measure.timed_runs(reference, 1, fresh)
+        warm = measure.timed_runs(reference, runs, fresh)
+        fast = measure.timed_runs([mtus, "evaluate", str(path), "--format", "json"], runs, fresh)
     return {"runs": runs, "empty_cache_s": cold[0], "reference_s": measure.median(warm),
             "fast_s": measure.median(fast)}
 

@@ -1,16 +1,21 @@
 """MTUS reasoner: California MTUS treatment guidelines as data, and the reasoner that applies them.
 
-Public API: ``evaluate(case) -> Determination``; ``load_rulebase(root)``.
+Public API: ``evaluate(case, engine="fast"|"reference") -> Determination`` (thread-safe; typed
+results: ``Decision`` and ``CriterionStatus`` enums, ``Determination.to_dict()``/``to_json()``);
+``load_rulebase(root)``; ``__version__``.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib import metadata
 
 from . import sparql_cache
-from .api import evaluate
+from .decisions import CriterionResult, Decision
 from .determination import Determination, ItemDecision
+from .engines import EngineName, evaluate
 from .errors import IntakeError, MtusError, Problem, RuleBaseError
+from .kinds import CriterionStatus
 from .rulebase import RuleBase
 from .rulebase import get as load_rulebase
 
@@ -19,14 +24,24 @@ from .rulebase import get as load_rulebase
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 sparql_cache.install()
 
+try:
+    __version__ = metadata.version("mtus-reasoner")  # pyproject.toml, the one place it lives
+except metadata.PackageNotFoundError:  # pragma: no cover (a source tree never installed)
+    __version__ = "0+unknown"
+
 __all__ = [
+    "CriterionResult",
+    "CriterionStatus",
+    "Decision",
     "Determination",
+    "EngineName",
     "IntakeError",
     "ItemDecision",
     "MtusError",
     "Problem",
     "RuleBase",
     "RuleBaseError",
+    "__version__",
     "evaluate",
     "load_rulebase",
 ]

@@ -136,6 +136,7 @@ def determination(case_id: str, case_iri: URIRef, review: Node | None, input_has
         items=items,
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         source=source,
+        texts=texts,
     )
 
 

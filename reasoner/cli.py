@@ -1,5 +1,6 @@
 """The ``mtus`` command: ``mtus evaluate CASE... [--format ...] [--output FILE]``, ``mtus explain CASE``,
-``mtus lint`` and ``mtus docs``; for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``."""
+``mtus lint`` and ``mtus docs``; for analysts ``mtus batch``, ``mtus query``, ``mtus impact`` and ``mtus generate``;
+``mtus serve`` (the HTTP service and web UI)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,24 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import api, batch, docs, explain, exports, generator, impact, letters, querylib, rulebase
+from . import (
+    batch,
+    docs,
+    engines,
+    explain,
+    exports,
+    generator,
+    impact,
+    letters,
+    querylib,
+    rulebase,
+    schemas,
+)
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
 
-FORMATS = ("letter", "markdown", "json", "turtle")
+FORMATS = ("letter", "markdown", "json", "turtle", "html", "pdf")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--as-of", dest="as_of", type=_as_of_date, default=None, metavar="DATE",
                     help="decide under the rules in force on DATE (every item's rule date; durations still end "
                          "on the review date)")
+    ev.add_argument("--engine", choices=[e.value for e in engines.EngineName], default=engines.EngineName.FAST.value,
+                    help="fast path (default) or the reference path (rdflib + pySHACL); same decisions")
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
                           "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
@@ -43,9 +58,17 @@ def _parser() -> argparse.ArgumentParser:
                       help="test-case folder for the coverage check (default: tests/cases of the rule base)")
     explain.add_parser(sub)
     docs.add_parser(sub)
-    for analyst_command in (batch, querylib, impact, generator):
+    for analyst_command in (batch, querylib, impact, generator, schemas):
         analyst_command.add_parser(sub)
+    _add_serve(sub)
     return parser
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``mtus serve``; the service's modules (FastAPI) load only when it runs."""
+    from .service import command
+
+    command.add_parser(sub)
 
 
 def _render(dets: list[Determination], fmt: str, texts: Texts) -> str:
@@ -53,6 +76,10 @@ def _render(dets: list[Determination], fmt: str, texts: Texts) -> str:
         return exports.to_json(dets, texts)
     if fmt == "turtle":
         return exports.to_turtle(dets)
+    if fmt == "html":
+        from . import letter_html
+
+        return letter_html.html(dets, texts)
     return letters.render(dets, texts, md=fmt == "markdown")
 
 
@@ -76,13 +103,33 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _write_pdf(dets: list[Determination], output: Path | None, texts: Texts) -> int:
+    """The letters as one PDF (WeasyPrint), to ``--output`` only (never to a terminal)."""
+    if output is None or not output.resolve().parent.is_dir():
+        print("mtus: --format pdf needs --output FILE.pdf in an existing folder", file=sys.stderr)
+        return EXIT_INPUT
+    from . import letter_html
+
+    data = letter_html.pdf(dets, texts)
+    folder = output.resolve().parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, output)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return EXIT_OK
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     rb = rulebase.get(args.rules)
     dets: list[Determination] = []
     failed: list[IntakeError] = []
     for case in args.cases:
         try:
-            dets.append(api.evaluate(case, rb, as_of=args.as_of))
+            dets.append(engines.evaluate(case, rb, engine=args.engine, as_of=args.as_of))
         except IntakeError as exc:
             failed.append(exc)
     if failed:
@@ -91,7 +138,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         if args.output:
             print(f"mtus: nothing written to {args.output}", file=sys.stderr)
         return EXIT_INPUT
-    text = _render(dets, args.format, Texts(rb.kb, rb.closure, rb.catalog.writer))
+    texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
+    if args.format == "pdf":
+        return _write_pdf(dets, args.output, texts)
+    text = _render(dets, args.format, texts)
     if args.output:
         if not args.output.resolve().parent.is_dir():
             print(f"mtus: cannot write {args.output}: no such folder", file=sys.stderr)

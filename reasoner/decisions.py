@@ -12,11 +12,12 @@ in the way of the item.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rdflib.term import Node
 
 from .catalog import Criterion, Section
-from .kinds import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MET, Step
+from .kinds import MET, NOT_APPLICABLE, NOT_DOCUMENTED, NOT_MET, CriterionStatus, Step
 from .namespaces import MTUS
 from .validation import ShapeOutcome
 
@@ -29,14 +30,27 @@ __all__ = [
     "OVERTURNED",
     "UPHELD",
     "CriterionResult",
+    "CriterionStatus",
+    "Decision",
     "Fact",
     "evaluate_criterion",
     "evaluate_section",
 ]
 
-UPHELD = "upheld"
-OVERTURNED = "overturned"
-NOT_ADDRESSED = "not_addressed"
+
+
+class Decision(StrEnum):
+    """The decision on one item, as IMR words it (code:upheld etc. in a store). A StrEnum: each
+    member equals its name as case files and JSON write it."""
+
+    UPHELD = "upheld"
+    OVERTURNED = "overturned"
+    NOT_ADDRESSED = "not_addressed"
+
+
+UPHELD = Decision.UPHELD
+OVERTURNED = Decision.OVERTURNED
+NOT_ADDRESSED = Decision.NOT_ADDRESSED
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,7 @@ class Fact:
 @dataclass(frozen=True)
 class CriterionResult:
     criterion: Criterion
-    status: str
+    status: CriterionStatus
     applicable: bool
     supporting: tuple[Fact, ...]
     contradicting: tuple[Fact, ...]
@@ -58,7 +72,8 @@ class CriterionResult:
 
     @property
     def unmet(self) -> bool:
-        return self.status != MET
+        """Not met or not documented: the criterion stands in the way of the item."""
+        return self.status in (NOT_MET, NOT_DOCUMENTED)
 
     def walk(self) -> list[CriterionResult]:
         out = [self]
@@ -77,10 +92,6 @@ def _facts(outcome: ShapeOutcome, shapes: tuple[Node, ...]) -> tuple[Fact, ...]:
     return tuple(sorted(found, key=lambda f: (str(f.path), str(f.node))))
 
 
-def _state(result: CriterionResult) -> str:
-    return result.status if result.applicable else NOT_APPLICABLE
-
-
 def _holds(step: Step, criterion: Criterion, outcome: ShapeOutcome, branches: tuple[CriterionResult, ...]) -> bool:
     if step.violated is not None:
         return any(s in outcome.violated for s in criterion.shapes.get(step.violated, ()))
@@ -88,25 +99,26 @@ def _holds(step: Step, criterion: Criterion, outcome: ShapeOutcome, branches: tu
         shapes = criterion.shapes.get(step.conforms, ())
         return bool(shapes) and not any(s in outcome.violated for s in shapes)
     if step.any_branch is not None:
-        return any(_state(b) == step.any_branch for b in branches)
+        return any(b.status == step.any_branch for b in branches)
     if step.every_branch is not None:
-        return bool(branches) and all(_state(b) == step.every_branch for b in branches)
+        return bool(branches) and all(b.status == step.every_branch for b in branches)
     return True
 
 
 def evaluate_criterion(criterion: Criterion, outcome: ShapeOutcome) -> CriterionResult:
     """The criterion's state by its kind's reading, with the facts behind it."""
     branches = tuple(evaluate_criterion(b, outcome) for b in criterion.branches)
-    state = next(step.gives for step in criterion.reading if _holds(step, criterion, outcome, branches))
+    state = CriterionStatus(next(step.gives for step in criterion.reading
+                                 if _holds(step, criterion, outcome, branches)))
     if state == NOT_APPLICABLE:
-        return CriterionResult(criterion, MET, False, (), (), ())
+        return CriterionResult(criterion, NOT_APPLICABLE, False, (), (), ())
     supporting = _facts(outcome, criterion.shapes.get(MTUS.Evidence, ())) if state == MET else ()
     contradicting = _facts(outcome, criterion.shapes.get(MTUS.Contradiction, ())) if state == NOT_MET else ()
     return CriterionResult(criterion, state, True, supporting, contradicting, branches)
 
 
-def evaluate_section(section: Section, outcome: ShapeOutcome) -> tuple[tuple[CriterionResult, ...], str]:
+def evaluate_section(section: Section, outcome: ShapeOutcome) -> tuple[tuple[CriterionResult, ...], Decision]:
     """All criteria of the section, and the item decision they give."""
     results = tuple(evaluate_criterion(c, outcome) for c in section.criteria)
-    decision = OVERTURNED if all(r.status == MET for r in results) else UPHELD
+    decision = UPHELD if any(r.unmet for r in results) else OVERTURNED
     return results, decision

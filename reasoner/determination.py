@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from rdflib import URIRef
 
 from .catalog import Section
-from .decisions import OVERTURNED, CriterionResult, Fact
+from .decisions import OVERTURNED, CriterionResult, Decision, Fact
 from .formulary import FormularyAnswer
+
+if TYPE_CHECKING:
+    from .texts import Texts
 
 
 @dataclass(frozen=True)
@@ -19,7 +24,7 @@ class ItemDecision:
     service: URIRef
     region: URIRef | None
     item_label: str
-    decision: str
+    decision: Decision
     section: Section | None
     criteria: tuple[CriterionResult, ...]
     ur_guideline_cited: str | None
@@ -61,8 +66,22 @@ class Determination:
     items: tuple[ItemDecision, ...]
     generated_at: dt.datetime
     source: str
+    #: the rule base's words (for the notice and the JSON form); not part of the value
+    texts: Texts | None = field(default=None, repr=False, compare=False)
 
     @property
     def requires_physician_review(self) -> bool:
         """Only a physician may deny: any item not certified goes to a physician (Labor Code 4610)."""
         return any(item.decision != OVERTURNED for item in self.items)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The determination as JSON data (dates as ISO strings): the one serialisation that
+        ``mtus evaluate --format json``, ``mtus serve`` and the JSON Schema of the determination
+        (reasoner.schemas) share."""
+        from . import exports
+
+        return exports.to_json_data(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)

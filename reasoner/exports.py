@@ -34,7 +34,7 @@ def _criterion_json(result: CriterionResult, item: ItemDecision) -> dict[str, An
         "pages": crit.pages,
         "evidence": [item.fact_text[f] for f in result.supporting + result.contradicting],
     }
-    if result.status != "met":
+    if result.unmet:
         data["shortfall"] = crit.shortfall
         data["documentation_needed"] = crit.documentation_needed
     if result.branches:
@@ -87,7 +87,10 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
     return data
 
 
-def to_json_data(det: Determination, texts: Texts) -> dict[str, Any]:
+def to_json_data(det: Determination, texts: Texts | None = None) -> dict[str, Any]:
+    """The determination as JSON data: the one place a determination is serialised to JSON
+    (Determination.to_dict, the CLI, the service)."""
+    texts = texts or det.texts or _texts()
     return {
         "case": det.case_id,
         "review_date": det.review_date.isoformat(),
@@ -102,9 +105,17 @@ def to_json_data(det: Determination, texts: Texts) -> dict[str, Any]:
     }
 
 
-def to_json(dets: list[Determination], texts: Texts) -> str:
-    data: Any = [to_json_data(d, texts) for d in dets]
-    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False) + "\n"
+def to_json(dets: list[Determination], texts: Texts | None = None) -> str:
+    """Determinations as a JSON list, always (one case gives a list of one)."""
+    data = [to_json_data(d, texts) for d in dets]
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _texts() -> Texts:
+    from . import rulebase
+
+    rb = rulebase.get()
+    return Texts(rb.kb, rb.closure, rb.catalog.writer)
 
 
 def determination_iri(det: Determination) -> URIRef:

@@ -10,6 +10,7 @@ applied by :mod:`reasoner.decisions`; ``mtus lint`` checks every criterion again
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -19,10 +20,21 @@ from rdflib.term import Node
 from .errors import RuleBaseError
 from .namespaces import MTUS, local_name
 
-MET = "met"
-NOT_MET = "not_met"
-NOT_DOCUMENTED = "not_documented"
-NOT_APPLICABLE = "not_applicable"
+
+class CriterionStatus(StrEnum):
+    """The state of one criterion for one item (mtus:CriterionState; code:met etc. in a store).
+    A StrEnum: each member equals its name as case files and JSON write it."""
+
+    MET = "met"
+    NOT_MET = "not_met"
+    NOT_DOCUMENTED = "not_documented"
+    NOT_APPLICABLE = "not_applicable"
+
+
+MET = CriterionStatus.MET
+NOT_MET = CriterionStatus.NOT_MET
+NOT_DOCUMENTED = CriterionStatus.NOT_DOCUMENTED
+NOT_APPLICABLE = CriterionStatus.NOT_APPLICABLE
 
 #: the states of the ontology (mtus:CriterionState) by the names decisions and case files use
 STATES = {MTUS.Met: MET, MTUS.NotMet: NOT_MET, MTUS.NotDocumented: NOT_DOCUMENTED,

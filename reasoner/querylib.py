@@ -218,24 +218,81 @@ def check_read_only(text: str, where: str) -> None:
         raise QueryError(f"{where}: uses SERVICE; queries run by mtus query may not reach other endpoints")
 
 
-def run(store: Backend, query: LibraryQuery, given: dict[str, str] | None = None) -> QueryResult:
-    """Check, bind and run a query; the same rows from any store."""
+def check_codes(query: LibraryQuery, bindings: dict[str, Node], rb: rulebase.RuleBase) -> None:
+    """QueryError for a ``code`` or ``kb`` parameter naming nothing the rule base knows (a
+    misspelt code would match no row), with the nearest known ones."""
+    for param in query.parameters:
+        value = bindings.get(param.name)
+        if param.type not in ("code", "kb") or not isinstance(value, URIRef):
+            continue
+        graph, namespace = (rb.closure, CODE) if param.type == "code" else (rb.kb, KB)
+        if (value, None, None) in graph:
+            continue
+        known = sorted({str(s)[len(str(namespace)):] for s in graph.subjects()
+                        if isinstance(s, URIRef) and str(s).startswith(str(namespace))})
+        near = difflib.get_close_matches(str(value)[len(str(namespace)):], known, n=3, cutoff=0.6)
+        hint = f" (did you mean: {', '.join(near)}?)" if near else ""
+        raise QueryError(f"--param {param.name}={str(value)[len(str(namespace)):]}: not a known "
+                         f"{'code' if param.type == 'code' else 'kb node'}{hint}")
+
+
+def bound_text(query: LibraryQuery, given: dict[str, str] | None = None, rb: rulebase.RuleBase | None = None) -> str:
+    """The query's text with its parameters bound (checked: read-only, known codes when ``rb``
+    is given); what ``--print-query`` prints, ready to paste into any SPARQL UI."""
     bindings = query.bindings(given or {})
+    if rb is not None:
+        check_codes(query, bindings, rb)
     check_read_only(query.text, str(query.path))
     bound = bind(query.text, bindings)
     check_read_only(bound, str(query.path))
-    return store.select(bound)
+    return bound
 
 
-def chart(result: QueryResult, path: Path, title: str) -> None:
-    """A horizontal bar chart (PNG): labels from the text columns, bars from the first number column."""
-    numeric = [i for i, _ in enumerate(result.variables)
-               if result.rows and all(isinstance(v, int | float) and not isinstance(v, bool)
-                                      for v in (row[i] for row in result.values()))]
-    labels = [i for i in range(len(result.variables)) if i not in numeric]
-    if result.boolean is not None or not numeric or not labels:
-        raise QueryError(f"--chart {path}: needs a result with a label and a count (text columns and a number "
-                         f"column); this one has columns {', '.join(result.variables) or '(none)'}")
+def run(store: Backend, query: LibraryQuery, given: dict[str, str] | None = None,
+        rb: rulebase.RuleBase | None = None) -> QueryResult:
+    """Check, bind and run a query; the same rows from any store."""
+    return store.select(bound_text(query, given, rb))
+
+
+#: numeric columns that name a thing rather than measure it: labels, not bars, by default
+_NOT_AMOUNTS = re.compile(r"(^|_)(year|month|day|order|period|version|id|pages?)$")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def short(value: Any) -> str:
+    """A value as a chart label: an IRI by its last segment."""
+    return "" if value is None else str(value).rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def chart_columns(variables: list[str], rows: list[Any], value: str | None = None,
+                  label: str | None = None) -> tuple[str | None, str | None]:
+    """The column charted as bars and the one naming them: the given ones (QueryError for a
+    column the result lacks, or a value column that is not a number), else the first numeric
+    column that measures (a count, a rate; not a year or an order) and the first other column."""
+    for given, what in ((value, "--chart-value"), (label, "--chart-label")):
+        if given is not None and given not in variables:
+            raise QueryError(f"{what} {given}: the result has no such column (its columns: {', '.join(variables)})")
+    numeric = [v for i, v in enumerate(variables)
+               if rows and all(r[i] is None or _number(r[i]) for r in rows) and any(r[i] is not None for r in rows)]
+    if value is not None and value not in numeric:
+        raise QueryError(f"--chart-value {value}: not a number column (number columns: {', '.join(numeric) or 'none'})")
+    amounts = [v for v in numeric if not _NOT_AMOUNTS.search(v)]
+    chosen = value or (amounts[0] if amounts else None)
+    others = [v for v in variables if v not in numeric] + [v for v in numeric if v not in amounts]
+    return chosen, label or (others[0] if others else None)
+
+
+def chart(result: QueryResult, path: Path, title: str, value: str | None = None, label: str | None = None) -> None:
+    """A horizontal bar chart (PNG): bars from the value column (default: the first count or
+    amount), named by the label column (default: the first text column), at most 60 bars."""
+    rows = result.values()
+    chosen, named = chart_columns(result.variables, rows, value, label)
+    if result.boolean is not None or chosen is None or named is None:
+        raise QueryError(f"--chart {path}: needs a result with a label and a number column; this one has columns "
+                         f"{', '.join(result.variables) or '(none)'}")
     try:
         import matplotlib
 
@@ -243,15 +300,16 @@ def chart(result: QueryResult, path: Path, title: str) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise QueryError("--chart needs matplotlib: pip install 'mtus-reasoner[chart]'") from None
-    rows = result.values()
-    names = [" / ".join("" if r[i] is None else str(r[i]).rsplit("/", 1)[-1].rsplit("#", 1)[-1] for i in labels)
-             for r in rows]
-    counts = [float(r[numeric[0]]) for r in rows]
+    vi, li = result.variables.index(chosen), result.variables.index(named)
+    rows = rows[:60]
+    names = [short(r[li]) for r in rows]
+    counts = [float(r[vi] or 0) for r in rows]
     figure, axes = plt.subplots(figsize=(9, max(2.5, 0.35 * len(rows) + 1.2)))
     axes.barh(range(len(rows)), counts, color="#3b6ea5")
     axes.set_yticks(range(len(rows)), names, fontsize=8)
     axes.invert_yaxis()
-    axes.set_xlabel(result.variables[numeric[0]])
+    axes.set_xlabel(chosen)
+    axes.set_ylabel(named)
     axes.set_title(title, fontsize=10)
     figure.tight_layout()
     try:
@@ -280,7 +338,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     add_store_arguments(parser)
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("--chart", type=Path, metavar="FILE.png",
-                        help="also draw a bar chart of a label-and-count result")
+                        help="also draw a bar chart (at most 60 bars) of a label-and-number result")
+    parser.add_argument("--chart-value", metavar="COLUMN", default=None,
+                        help="the number column drawn as bars (default: the first count or amount, not a year)")
+    parser.add_argument("--chart-label", metavar="COLUMN", default=None,
+                        help="the column naming the bars (default: the first text column)")
+    parser.add_argument("--print-query", action="store_true",
+                        help="print the query with its parameters bound (ready for any SPARQL UI) and run nothing")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="stop the query after this many seconds (exit 2)")
     parser.set_defaults(handler=main)
 
 
@@ -300,14 +366,45 @@ def main(args: argparse.Namespace) -> int:
         raise QueryError("name a query (mtus query --list shows them) or give a .rq file")
     query = resolve(args.query)
     given = dict(args.param)
-    query.bindings(given)  # report a bad parameter before opening the store
+    rb = rulebase.get(args.rules)
+    bound = bound_text(query, given, rb)  # report a bad parameter or unknown code before opening the store
+    if args.print_query:
+        sys.stdout.write(bound if bound.endswith("\n") else bound + "\n")
+        return EXIT_OK
     store = open_store(args.store, args.endpoint, args.update_endpoint, create=False)
     try:
-        result = run(store, query, given)
+        result = _with_timeout(lambda: store.select(bound), args.timeout)
     finally:
         store.close()
     sys.stdout.write(result.table() if args.format == "table" else result.csv() if args.format == "csv"
                      else result.json())
     if args.chart is not None:
-        chart(result, args.chart, query.title)
+        chart(result, args.chart, query.title, args.chart_value, args.chart_label)
     return EXIT_OK
+
+
+def _with_timeout(work: Any, seconds: float | None) -> QueryResult:
+    """``work()``, or QueryError when it runs past ``seconds`` (the query runs in a daemon
+    thread; the command exits without waiting for it)."""
+    if seconds is None:
+        result: QueryResult = work()
+        return result
+    import threading
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # noqa: BLE001 (re-raised in the caller's thread)
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="mtus-query")
+    thread.start()
+    thread.join(seconds)
+    if thread.is_alive():
+        raise QueryError(f"--timeout {seconds:g}: the query ran longer; it was stopped")
+    if "error" in box:
+        raise box["error"]
+    found: QueryResult = box["result"]
+    return found

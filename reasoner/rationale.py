@@ -51,7 +51,7 @@ def criterion_sentence(result: CriterionResult, facts: dict[Fact, str], texts: T
         sentence, involved = crit.not_met_text or crit.not_documented_text, result.contradicting
     else:
         sentence, involved = crit.not_documented_text or crit.not_met_text, ()
-    if result.branches and result.status != MET:
+    if result.branches and result.unmet:
         undocumented = [b.criterion.shortfall for b in result.branches if b.status == NOT_DOCUMENTED]
         contradicted = [b.criterion.shortfall for b in result.branches if b.status == NOT_MET]
         if undocumented:
@@ -74,6 +74,6 @@ def compose(section: Section, results: tuple[CriterionResult, ...], decision: st
         parts += [criterion_sentence(r, facts, texts) for r in results if r.applicable]
         parts.append(texts("conclusion-overturned", item=label))
     else:
-        parts += [criterion_sentence(r, facts, texts) for r in results if r.status != MET]
+        parts += [criterion_sentence(r, facts, texts) for r in results if r.unmet]
         parts.append(texts("conclusion-upheld", item=label))
     return " ".join(p.strip() for p in parts if p.strip())

@@ -5,7 +5,7 @@ and fills their named placeholders."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Decimal, getcontext
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
@@ -120,6 +120,8 @@ def number(value: Decimal, bounds: tuple[object, ...] = ()) -> str:
     limits = [Decimal(str(b)) for b in bounds if isinstance(b, (int, float, Decimal)) and not isinstance(b, bool)]
     exponent = value.as_tuple().exponent
     places = max(1, -exponent if isinstance(exponent, int) else 1)
+    if value.adjusted() + places + 1 > getcontext().prec:  # too many digits to round: as written
+        return f"{value:f}"
     for digits in range(1, places + 1):
         shown = round(value, digits)
         if all(_side(shown, b) == _side(value, b) for b in limits):

@@ -11,6 +11,16 @@ import reasoner
 from tests import casefiles
 
 
+@pytest.fixture(scope="session")
+def server() -> Any:
+    """One ``mtus serve`` for every test of the service (tests/server.py)."""
+    from tests import server as running
+
+    found = running.start()
+    yield found
+    running.stop(found)
+
+
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
     if file_path.suffix in (".yaml", ".json") and casefiles.CASES in file_path.parents:
         return CaseFileCollector.from_parent(parent, path=file_path)
@@ -29,7 +39,7 @@ class CaseItem(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        determination = reasoner.evaluate(self.case.path)
+        determination = reasoner.evaluate(self.case.path, engine="reference")
         problems = casefiles.check(self.case, determination)
         if problems:
             raise CaseMismatch(problems)

@@ -85,7 +85,8 @@ def test_evaluate_as_of_reads_every_rule_date_as_that_date_and_keeps_the_review_
 
 def test_evaluate_as_of_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["evaluate", str(CASES / "a01-tpi-met.yaml"), "--as-of", "2009-07-17", "--format", "json"]) == 0
-    item = json.loads(capsys.readouterr().out)["items"][0]
+    (determination,) = json.loads(capsys.readouterr().out)
+    item = determination["items"][0]
     assert item["decision"] == "not_addressed"
     assert item["edition"]["rule_date"] == "2009-07-17" and item["edition"]["id"] == "mtus-2007"
     with pytest.raises(SystemExit) as exit_code:

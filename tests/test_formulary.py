@@ -74,7 +74,8 @@ def test_both_answers_in_every_output() -> None:
     rb = rulebase.get()
     det = reasoner.evaluate(medication_case(initial_visit_date="2019-03-03"))
     texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
-    item = json.loads(exports.to_json([det], texts))["items"][0]
+    (determination,) = json.loads(exports.to_json([det], texts))
+    item = determination["items"][0]
     assert item["decision"] in ("upheld", "overturned", "not_addressed")
     assert item["formulary"]["rule"] == "8 CCR 9792.27.12 Special Fill"
     assert item["formulary"]["prospective_review_required"] is False

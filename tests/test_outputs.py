@@ -30,8 +30,10 @@ def seed_json() -> dict[str, object]:
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         assert cli.main(["evaluate", str(SEED), "--format", "json"]) == 0
-    data: dict[str, object] = json.loads(buffer.getvalue())
-    return data
+    data = json.loads(buffer.getvalue())
+    assert isinstance(data, list) and len(data) == 1  # one JSON shape: a list, even of one case
+    first: dict[str, object] = data[0]
+    return first
 
 
 def test_seed_json_has_five_upheld_items_with_expected_guidelines(seed_json: dict[str, object]) -> None:

@@ -29,6 +29,9 @@ def test_wheel_contains_the_rule_base(wheel: Path) -> None:
     assert "reasoner/rulebase/shapes/intake/case.ttl" in names
     assert any(n.startswith("reasoner/rulebase/kb/rules/") and n.endswith(".rq") for n in names)
     assert "reasoner/py.typed" in names
+    # the service's files: the generated JSON Schemas, the templates and the UI's script
+    assert {"reasoner/schemas/case.schema.json", "reasoner/schemas/determination.schema.json",
+            "reasoner/service/templates/letter.html", "reasoner/service/static/app.js"} <= set(names)
 
 
 def test_installed_wheel_evaluates_outside_the_checkout(wheel: Path, tmp_path: Path) -> None:
@@ -36,7 +39,7 @@ def test_installed_wheel_evaluates_outside_the_checkout(wheel: Path, tmp_path: P
     with zipfile.ZipFile(wheel) as archive:
         archive.extractall(target)
     code = ("import reasoner, sys; d = reasoner.evaluate(sys.argv[1]); "
-            "print(reasoner.load_rulebase().root); print([i.decision for i in d.items])")
+            "print(reasoner.load_rulebase().root); print([str(i.decision) for i in d.items])")
     env = {**os.environ, "PYTHONPATH": str(target)}
     result = subprocess.run([sys.executable, "-c", code, str(SEED)], cwd=tmp_path, env=env,
                             check=True, capture_output=True, text=True)

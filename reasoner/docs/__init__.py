@@ -67,6 +67,12 @@ def _checks(rb: RuleBase) -> str:
     return checks.table(rb)
 
 
+def _determination(rb: RuleBase) -> str:
+    from .. import schemas
+
+    return schemas.field_table(schemas.load("determination"))
+
+
 @dataclass(frozen=True)
 class Block:
     """A generated block: the file that holds it (from the checkout's root), its name, and how
@@ -80,6 +86,7 @@ class Block:
 BLOCKS = (
     Block("README.md", "sections", _sections),
     Block("docs/case-format.md", "codes", _codes),
+    Block("docs/case-format.md", "determination", _determination),
     Block("docs/authoring.md", "kinds", _kinds),
     Block("docs/authoring.md", "formats", _formats),
     Block("docs/authoring.md", "derived", _derived),
@@ -136,8 +143,14 @@ def rewrite(root: Path, results: list[Outcome]) -> None:
 
 
 def run(rb: RuleBase, root: Path, check: bool) -> int:
-    """Rewrite (or, with ``check``, only compare) every block; print one line per block.
+    """Rewrite (or, with ``check``, only compare) every block and the JSON Schemas
+    (reasoner.schemas); print one line per block or schema.
     EXIT_LINT when a block is missing, or stale under ``check``."""
+    from .. import schemas
+
+    schema_lines = schemas.run(rb, root, check)  # first: a block lists the determination's fields
+    for line in schema_lines:
+        print(line.lstrip("!"))
     results = outcomes(rb, root)
     if not check:
         rewrite(root, results)
@@ -147,6 +160,7 @@ def run(rb: RuleBase, root: Path, check: bool) -> int:
             line = f"{result.block.file}: {result.block.name}: rewritten"
         print(line)
     bad = [r for r in results if r.state in ("missing", "no file") or (check and r.state == "stale")]
+    bad += [line for line in schema_lines if line.startswith("!")]  # type: ignore[misc]
     if bad:
         print(f"mtus docs: {len(bad)} block(s) to fix" + ("; run `mtus docs` to rewrite them" if check else ""),
               file=sys.stderr)

@@ -30,6 +30,11 @@ class EmbeddedStore:
             raise StoreError(f"--store {path}: cannot open the store ({exc}); is another mtus "
                              "process using it?") from None
 
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The pyoxigraph store itself (the service's SPARQL endpoint streams from it)."""
+        return self._store
+
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> QueryResult:
         text = sparql.bind(query, bindings or {})
         try:
