@@ -218,3 +218,29 @@ def test_a_service_planned_after_the_review_is_accepted() -> None:
     data = seed()
     data["requests"][0].update({"request_date": "2014-11-01", "service_date": "2014-12-01"})
     reasoner.evaluate(data)
+
+
+def test_duplicate_request_ids_are_refused() -> None:
+    """Issue 16: two requests with one id were accepted and merged into one stored item."""
+    data = seed()
+    data["requests"][3]["id"] = data["requests"][1]["id"]
+    assert problems_of(data) == [
+        "requests[3].id: duplicate request id: another request of the case has the same id "
+        "(each item is decided and stored by its id)"]
+
+
+def test_a_treatment_ending_after_the_review_date_is_impossible() -> None:
+    data = seed()
+    data["treatments"] = [{"service": "physical_therapy", "start": "2014-01-01", "end": "2015-06-01"}]
+    assert problems_of(data) == ["treatments[0].end: impossible date: after the review date"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("duration_weeks", 1e28), ("days_supply", float("inf")), ("quantity", 1e308), ("frequency_per_week", 169)])
+def test_numbers_beyond_the_documented_bounds_are_refused(field: str, value: float) -> None:
+    """Issue 16: a number of 1e28 or more crashed a rule (decimal overflow in ROUND); .inf and
+    1e308 were accepted. Each numeric field has a documented upper bound."""
+    data = seed()
+    data["requests"][0][field] = value
+    (problem,) = problems_of(data)
+    assert problem.startswith(f"requests[0].{field}: expected ") and "at most" in problem
