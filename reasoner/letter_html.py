@@ -18,6 +18,7 @@ from .decisions import CriterionResult
 from .determination import Determination, ItemDecision
 from .errors import MtusError
 from .exports import _texts
+from .letters import formulary_lines
 from .texts import Texts
 
 TEMPLATES = Path(__file__).parent / "service" / "templates"
@@ -58,9 +59,17 @@ def _item(item: ItemDecision, texts: Texts) -> dict[str, Any]:
         "heading": texts("letter-item", item=item.item_label.upper(), decision=texts(f"decision-{item.decision.value}")),
         "decision": item.decision.value,
         "ur_guideline": texts("letter-ur-guideline", cited=cited) if cited else texts("letter-ur-guideline-missing"),
+        "applied": texts("letter-applied-guideline", citation=item.cited_as) if section is not None
+        else texts("letter-no-guideline", citation=item.cited_as),
         "relied_on": texts("letter-guideline-relied-on", citation=section.citation())  # with its pages
-        if section is not None else texts("letter-no-guideline"),
+        if section is not None else "",
         "search_step": texts("letter-search-step", step=section.search_step.label) if section is not None else "",
+        "rule_date": texts("letter-rule-date", edition=texts.label(item.edition), date=item.rule_date.isoformat(),
+                           kind=texts.label(item.date_key))
+        if item.edition is not None and item.rule_date is not None and item.date_key is not None
+        else texts("letter-no-rule-date"),
+        "formulary": formulary_lines(item, texts)
+        if item.formulary is not None and item.formulary.list_version is not None else [],
         "flags": [texts("letter-flag", flag=f) for f in item.flags],
         "rationale": texts("letter-rationale", rationale=item.rationale),
         "criteria": [_criterion(r, item, texts) for r in item.criteria],

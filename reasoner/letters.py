@@ -15,7 +15,7 @@ def _status(result: CriterionResult, texts: Texts) -> str:
     return texts("status-not-applicable") if not result.applicable else texts(f"status-{result.status}")
 
 
-def _formulary_lines(item: ItemDecision, texts: Texts) -> list[str]:
+def formulary_lines(item: ItemDecision, texts: Texts) -> list[str]:
     """The formulary answer in plain words, with the regulation it applied."""
     answer = item.formulary
     assert answer is not None
@@ -48,7 +48,7 @@ def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
     lines += ["", texts("letter-rationale", rationale=item.rationale)]
     if item.formulary is not None and item.formulary.list_version is not None:
         # a drug dispensed before the formulary (no Drug List in force): JSON and Turtle say so
-        lines += [""] + _formulary_lines(item, texts)
+        lines += [""] + formulary_lines(item, texts)
     if item.criteria:
         lines += ["", texts("letter-criteria-heading")]
         for result in item.criteria:

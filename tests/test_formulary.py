@@ -81,6 +81,10 @@ def test_both_answers_in_every_output() -> None:
     assert item["formulary"]["prospective_review_required"] is False
     letter = letters.render([det], texts)
     assert "Formulary rule applied: 8 CCR 9792.27.12 Special Fill" in letter
+    from reasoner import letter_html
+    page = letter_html.html([det], texts)
+    assert "Formulary rule applied: 8 CCR 9792.27.12 Special Fill" in page
+    assert "(the dispense date)" in page  # the rule date the item was decided on, as in the text letter
     turtle = exports.to_turtle([det])
     assert "formulary-rule-special-fill" in turtle and "prospectiveReviewRequired false" in turtle
 
