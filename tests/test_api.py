@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import threading
 from pathlib import Path
@@ -93,11 +95,15 @@ def test_threads_share_the_fast_path_and_get_the_same_decisions() -> None:
     assert got == [want] * 12
 
 
-def test_a_number_too_long_to_round_is_written_as_given() -> None:
+def test_a_number_too_long_to_round_is_refused_at_intake() -> None:
     # found by the API tests generated from the OpenAPI: the letter rounded a 33-digit quantity
-    # past the decimal context's precision (decimal.InvalidOperation, a traceback in the CLI)
+    # past the decimal context's precision (decimal.InvalidOperation, a traceback in the CLI);
+    # every numeric field now has a documented bound, and such a number is an intake error
+    from reasoner.errors import IntakeError
     case = {"id": "huge", "review_date": "2014-11-15",
             "requests": [{"id": "1", "service": "acupuncture", "region": "lumbar_spine",
                           "quantity": 100000000000000000000000000000000}]}
-    det = reasoner.evaluate(case)
-    assert "100000000000000000000000000000000" in det.items[0].rationale
+    with pytest.raises(IntakeError) as info:
+        reasoner.evaluate(case)
+    assert [str(p) for p in info.value.problems] == [
+        "requests[0].quantity: expected a quantity, a number more than 0 and at most 10000"]
