@@ -166,11 +166,16 @@ def test_changing_a_threshold_changes_a_decision(iri: URIRef) -> None:
         assert any(iri in named(s.summary) or any(iri in c.named for c in s.all_criteria())
                    for s in RB.catalog.sections.values()), f"kb:{local_name(iri)} is mtus:statedOnly, but no text states it"
         return
-    files = _case_files(RB, _sections_using(RB, iri)) + _formulary_case_files(RB, iri)
+    latest = RB.catalog.thresholds[iri].values[-1]
+    # the sections in force while the changed (latest) value is come first: only their cases can
+    # read it (a factor given a later value would otherwise re-decide every earlier case first)
+    sections = sorted(_sections_using(RB, iri), key=lambda s: not (
+        RB.catalog.sections[s].effective_until is None or RB.catalog.sections[s].effective_until >= latest.start))
+    files = _case_files(RB, sections) + _formulary_case_files(RB, iri)
     assert files, f"no case file exercises a section that uses kb:{local_name(iri)}"
     # first the files that declare a criterion comparing with it: the likeliest to change
     using = {local_name(c.iri) for c in RB.catalog.criteria.values() if iri in c.compared}
-    files.sort(key=lambda p: not any(name in p.read_text(encoding="utf-8") for name in using))
+    files.sort(key=lambda p: not any(name in p.read_text(encoding="utf-8") for name in using))  # stable: keeps the period order
     for value in _extremes(RB.catalog.thresholds[iri].values[-1].value):
         changed = _with_value(RB, iri, value)
         if any(_states(changed, path) != _before(path) for path in files):
