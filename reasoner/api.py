@@ -98,7 +98,18 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
     facts = rationale.fact_texts(working, results, texts)
     text = rationale.compose(section, results, decision, label, facts, texts)
     return ItemDecision(**base, decision=decision, section=section, criteria=results,
-                        ur_guideline_mismatch=mismatch, flags=flags, rationale=text, fact_text=facts)
+                        ur_guideline_mismatch=mismatch, flags=flags, rationale=text, fact_text=facts,
+                        physician_review_reason=review_reason(section, decision, base["cited_as"], texts))
+
+
+def review_reason(section: Section, decision: decisions.Decision, cited: str, texts: Texts) -> str:
+    """Why an item its encoded criteria certify still goes to a physician reviewer: the text its
+    section's coverage names (mtus:reviewReason of mtus:Partial), else none. An item not certified
+    goes to a physician anyway (Labor Code 4610)."""
+    if decision != decisions.OVERTURNED or not section.review_reason:
+        return ""
+    return texts(section.review_reason, guideline=cited, section=section.label,
+                 not_encoded=section.coverage_note.rstrip("."))
 
 
 def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path | None = None, *,

@@ -108,6 +108,12 @@ class Section:
     #: the threshold values it was taken with (threshold, first day of the value); empty for
     #: the catalog's templates
     values_key: tuple[tuple[URIRef, dt.date], ...] = ()
+    #: its coverage (mtus:Complete, mtus:Partial; None: not declared), what it leaves out and
+    #: the presentation text that gives the reason an item it certifies goes to a physician
+    #: reviewer (the coverage's mtus:reviewReason; empty: none)
+    coverage: URIRef | None = None
+    coverage_note: str = ""
+    review_reason: str = ""
 
     def thresholds(self) -> set[URIRef]:
         """Every threshold its shapes and texts use."""
@@ -277,6 +283,15 @@ def _text_name(node: Node | None) -> str:
     return name.removeprefix("text-")
 
 
+def _coverage(kb: Graph, node: URIRef) -> dict[str, Any]:
+    """The section's coverage, its note, and the review-reason text its coverage names."""
+    coverage = kb.value(node, MTUS.coverage)
+    if not isinstance(coverage, URIRef):
+        return {}
+    return {"coverage": coverage, "coverage_note": _text(kb, node, MTUS.coverageNote),
+            "review_reason": _text_name(kb.value(coverage, MTUS.reviewReason))}
+
+
 def _versions(kb: Graph, document: URIRef, files: dict[URIRef, str]) -> tuple[DocumentVersion, ...]:
     out = []
     for node in kb.objects(document, MTUS.version):
@@ -323,6 +338,7 @@ def build(kb: Graph, shapes: Graph, files: dict[URIRef, str], kinds: dict[URIRef
             criteria=crits,
             versions=_versions(kb, document, files),
             cited_as=_text_name(kb.value(document, MTUS.citedAs)),
+            **_coverage(kb, node),
         )
         sections[node] = section
         for crit in section.all_criteria():

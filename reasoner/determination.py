@@ -43,10 +43,20 @@ class ItemDecision:
     cited_as: str = ""
     #: the formulary answer (8 CCR 9792.27) of a medication item, beside the decision
     formulary: FormularyAnswer | None = None
+    #: why the item goes to a physician reviewer although its encoded criteria certify it (its
+    #: section's coverage is partial: kb text named by the coverage's mtus:reviewReason); empty:
+    #: no such reason
+    physician_review_reason: str = ""
 
     @property
     def medically_necessary(self) -> bool:
         return self.decision == OVERTURNED
+
+    @property
+    def requires_physician_review(self) -> bool:
+        """Not certified (only a physician may deny, Labor Code 4610), or certified under a
+        section of partial coverage (physician_review_reason)."""
+        return self.decision != OVERTURNED or bool(self.physician_review_reason)
 
     def unmet(self) -> list[CriterionResult]:
         """Every criterion and branch not met, depth first."""
@@ -71,8 +81,9 @@ class Determination:
 
     @property
     def requires_physician_review(self) -> bool:
-        """Only a physician may deny: any item not certified goes to a physician (Labor Code 4610)."""
-        return any(item.decision != OVERTURNED for item in self.items)
+        """Only a physician may deny: any item not certified goes to a physician (Labor Code 4610);
+        so does an item certified under a section of partial coverage."""
+        return any(item.requires_physician_review for item in self.items)
 
     def to_dict(self) -> dict[str, Any]:
         """The determination as JSON data (dates as ISO strings): the one serialisation that

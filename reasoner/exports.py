@@ -64,6 +64,8 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
                                  if r.criterion.documentation_needed and not r.branches],
         "flags": list(item.flags),
         "rationale": item.rationale,
+        "requires_physician_review": item.requires_physician_review,
+        "physician_review_reason": item.physician_review_reason or None,
     }
     if item.formulary is not None:
         data["formulary"] = item.formulary.as_json()
@@ -78,6 +80,8 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
             "effective_until": section.effective_until.isoformat() if section.effective_until else None,
             "search_step": section.search_step.label,
             "search_step_order": section.search_step.order,
+            "coverage": local_name(section.coverage) if section.coverage is not None else None,
+            "coverage_note": section.coverage_note or None,
         }
         version = section.version_on(item.rule_date) if item.rule_date else None
         if version is not None:
@@ -207,6 +211,9 @@ def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
         graph.add((node, MTUS.urGuidelineMismatch, Literal(item.ur_guideline_mismatch)))
         graph.add((node, MTUS.rationale, Literal(item.rationale)))
         graph.add((node, MTUS.citedGuideline, Literal(item.cited_as)))
+        graph.add((node, MTUS.requiresPhysicianReview, Literal(item.requires_physician_review)))
+        if item.physician_review_reason:
+            graph.add((node, MTUS.physicianReviewReason, Literal(item.physician_review_reason)))
         if item.edition is not None and item.rule_date is not None:
             graph.add((node, MTUS.appliedEdition, item.edition))
             graph.add((node, MTUS.appliedRuleDate, Literal(item.rule_date)))

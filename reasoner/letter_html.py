@@ -70,7 +70,8 @@ def _item(item: ItemDecision, texts: Texts) -> dict[str, Any]:
         else texts("letter-no-rule-date"),
         "formulary": formulary_lines(item, texts)
         if item.formulary is not None and item.formulary.list_version is not None else [],
-        "flags": [texts("letter-flag", flag=f) for f in item.flags],
+        "flags": [texts("letter-flag", flag=f) for f in item.flags]
+        + ([texts("letter-physician-review", reason=item.physician_review_reason)] if item.physician_review_reason else []),
         "rationale": texts("letter-rationale", rationale=item.rationale),
         "criteria": [_criterion(r, item, texts) for r in item.criteria],
         "documentation": list(dict.fromkeys(needed)),

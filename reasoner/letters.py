@@ -45,6 +45,8 @@ def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
         lines.append(texts("letter-no-rule-date"))
     for flag in item.flags:
         lines.append(texts("letter-flag", flag=flag))
+    if item.physician_review_reason:
+        lines.append(texts("letter-physician-review", reason=item.physician_review_reason))
     lines += ["", texts("letter-rationale", rationale=item.rationale)]
     if item.formulary is not None and item.formulary.list_version is not None:
         # a drug dispensed before the formulary (no Drug List in force): JSON and Turtle say so

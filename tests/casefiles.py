@@ -4,7 +4,9 @@ whose ``expected`` block states, per request id, the decision and optionally the
 shortfalls), ``flags``, ``criteria`` (criterion id -> met | not_met | not_documented |
 not_applicable), ``cited_as`` (the guideline as IMR letters after 2018 cite it, e.g. "MTUS/ACOEM
 Low Back Disorders (2019)"), ``edition`` (the kb id of the MTUS edition the item falls under),
-``rule_date`` (the date its rules were read on), ``why`` (the sentence the case shows) and, for a
+``rule_date`` (the date its rules were read on), ``physician_review`` (true when the item carries a
+physician-review reason: certified under a section of partial coverage; false when it must not),
+``why`` (the sentence the case shows) and, for a
 medication item, ``formulary``
 (the formulary answer: ``status``, ``prospective_review_required``, ``rule`` (the kb id of the
 deciding rule of kb/formulary/rules.ttl), ``list_version``). A case that states a formulary
@@ -75,6 +77,10 @@ def check(case: CaseFile, determination: Any) -> list[str]:
         rule_date = exp.get("rule_date")
         if rule_date is not None and str(item.rule_date) != str(rule_date):
             problems.append(f"request {request_id}: rule date {item.rule_date}, expected {rule_date}")
+        review = exp.get("physician_review")
+        if review is not None and bool(item.physician_review_reason) != review:
+            problems.append(f"request {request_id}: physician-review reason {item.physician_review_reason!r}, "
+                            f"expected {'one' if review else 'none'}")
         shortfalls = {r.criterion.shortfall for r in item.unmet()}
         for phrase in exp.get("unmet") or []:
             if phrase not in shortfalls:

@@ -9,7 +9,9 @@ the checkout (:mod:`.markers`). The blocks:
 - docs/authoring.md ``kinds``: shape roles, criterion states and kinds (:mod:`.criterion_kinds`),
   ``formats``: the placeholder formats of kb/ texts, filled (:mod:`.placeholders`), ``derived``:
   the derived facts a shape may read (:mod:`.derived`), and ``checks``: what ``mtus lint``
-  checks (:mod:`.checks`).
+  checks (:mod:`.checks`);
+- docs/coverage.md ``coverage``: every service of issue 11 decided on the dates of
+  docs/coverage-probes.yaml, or not addressed and why (:mod:`.coverage`).
 
 Every word of a block comes from the rule base (labels, definitions, docstrings of the checks);
 the Python only lays them out.
@@ -67,6 +69,12 @@ def _checks(rb: RuleBase) -> str:
     return checks.table(rb)
 
 
+def _coverage(rb: RuleBase) -> str:
+    from . import coverage
+
+    return coverage.table(rb)
+
+
 def _determination(rb: RuleBase) -> str:
     from .. import schemas
 
@@ -91,6 +99,7 @@ BLOCKS = (
     Block("docs/authoring.md", "formats", _formats),
     Block("docs/authoring.md", "derived", _derived),
     Block("docs/authoring.md", "checks", _checks),
+    Block("docs/coverage.md", "coverage", _coverage),
 )
 
 
