@@ -2,7 +2,8 @@
 
 Exit codes of the ``mtus`` command (fixed, documented in the README):
 0 success (for ``evaluate``: every case was evaluated, whatever the decisions), 1 ``lint`` found
-problems, 2 the input could not be loaded (intake error, bad arguments), 3 the rule base is broken.
+problems, 2 the input could not be loaded (intake error, bad arguments), 3 the rule base is broken
+or an internal error (its message names no case content).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ EXIT_OK = 0
 EXIT_LINT = 1
 EXIT_INPUT = 2
 EXIT_RULEBASE = 3
+EXIT_INTERNAL = 3
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,6 @@ def test_case_files_become_the_same_triples(case_files: list[casefiles.CaseFile]
 
     rb = rulebase.get()
     for case in case_files[::5]:
-        text = case.path.read_text(encoding="utf-8")
-        assert yaml.load(text, Loader=caseread._FastLoader) == yaml.load(text, Loader=_CaseLoader)
         fast = caseread.read(case.path, rb)
         assert fast is not None, case.name
         reference = intake.read(case.path, rb).graph
