@@ -125,3 +125,57 @@ def test_any_number_in_a_bounded_field_is_decided_or_refused_by_its_bound(value:
         assert str(value) not in str(exc) or str(value) in "10000"
         return
     assert isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= 10000
+
+
+# --- kill -9 of mtus batch, fast engine, valid and refused cases mixed ----------------------------
+
+
+def test_a_killed_fast_batch_resumes_with_nothing_lost_or_duplicated(tmp_path: Path) -> None:
+    """SIGKILL as soon as the first round is stored, then the same command again: every valid
+    case stored once, every refused case reported, on the fast engine's rounds."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from reasoner import generator
+    from reasoner.store import EmbeddedStore, records
+
+    rb = rulebase.get()
+    folder = tmp_path / "cases"
+    cases = generator.Generator(rb).cases(60, seed=23)
+    generator.write(cases, folder)
+    refused = [m for m in fuzzcorpus.generate(3, 42) if m.expect == "reject"][:8]
+    fuzzcorpus.write(refused, folder)
+    store = tmp_path / "store"
+    command = [sys.executable, "-m", "reasoner.cli", "batch", str(folder), "--store", str(store), "--jobs", "1"]
+    env = {**os.environ, "COLUMNS": "100"}
+    progress = tmp_path / "progress.txt"
+    with progress.open("wb") as err:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, env=env)
+        deadline = time.monotonic() + 240
+        while process.poll() is None and time.monotonic() < deadline:
+            counts = re.findall(r"(\d+)/\d+ \[", progress.read_text("utf-8", "replace"))
+            if counts and int(counts[-1]) > 0:
+                break
+            time.sleep(0.02)
+        killed = process.poll() is None
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    partial = EmbeddedStore(store)
+    first = records.determination_count(partial)
+    partial.close()
+    assert killed and first < 60, f"the batch ended before the kill ({first} stored)"
+
+    rerun = subprocess.run(command, check=False, capture_output=True, text=True, env=env, timeout=300)
+    assert rerun.returncode == 2, rerun.stdout[-2000:] + rerun.stderr[-2000:]
+    assert f"{60 - first} evaluated and stored, {first} skipped (already stored), {len(refused)} failed" in rerun.stdout
+    assert "internal error" not in rerun.stdout and fuzzcorpus.MARKER not in rerun.stdout
+    final = EmbeddedStore(store)
+    try:
+        assert records.determination_count(final) == 60 == len(records.stored_keys(final))
+        assert len({c.case_iri for c in records.stored_cases(final)}) == 60
+    finally:
+        final.close()
