@@ -239,10 +239,12 @@ def _json(text: str) -> Any:
         raise _Refused("(file)", "expected a number that can be read (too many digits)") from None
 
 
-def parse(raw: bytes, suffix: str, source: str) -> Any:
-    """The data of a YAML or JSON file's bytes (not yet checked against the schema)."""
-    if len(raw) > LIMITS.file_bytes:
-        raise IntakeError(source, [Problem("(file)", f"larger than {LIMITS.file_bytes} bytes, the case-file limit")])
+def parse(raw: bytes, suffix: str, source: str, max_bytes: int | None = None) -> Any:
+    """The data of a YAML or JSON file's bytes (not yet checked against the schema); ``max_bytes``
+    (default: the case-file limit) for a body holding several cases (the service's /batch)."""
+    limit = LIMITS.file_bytes if max_bytes is None else max_bytes
+    if len(raw) > limit:
+        raise IntakeError(source, [Problem("(file)", f"larger than {limit} bytes, the case-file limit")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

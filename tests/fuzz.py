@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from reasoner import batch, cli, engines, rulebase
+from reasoner import batch, caseformat, cli, engines, rulebase
 from reasoner.errors import MtusError
 
 from . import fuzzcorpus
@@ -270,14 +270,23 @@ def run(count: int = 1050, seed: int = 16, timeout: float = 20.0, reference_ever
 def largest_accepted(tmp: Path, requests: int) -> tuple[float, float, int]:
     """Seconds and peak memory (MB) of ``mtus evaluate`` on a case of ``requests`` requests, in
     a process of its own, and the file's size in bytes."""
+    import copy
+    import random
+
     import yaml
 
-    rng = __import__("random").Random(1)
-    base = fuzzcorpus.bases(rng, 0)[0]
+    base = fuzzcorpus.bases(random.Random(1), 0)[0]
     template = base["requests"][0]
-    base["requests"] = [{**template, "id": str(i)} for i in range(1, requests + 1)]
+    base["requests"] = [{**copy.deepcopy(template), "id": str(i)} for i in range(1, requests + 1)]
+    text = yaml.safe_dump(base, sort_keys=False)
+    # a note on each request, to bring the file near the size limit
+    room = caseformat.LIMITS.file_bytes - len(text.encode()) - 64 * requests
+    if room > 0:
+        for request in base["requests"]:
+            request["note"] = "n" * min(caseformat.LIMITS.text_chars, room // requests)
+        text = yaml.safe_dump(base, sort_keys=False, width=10**6)
     path = tmp / f"largest-{requests}.yaml"
-    path.write_text(yaml.safe_dump(base, sort_keys=False), encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "reasoner.cli", "evaluate", str(path), "--format", "json",
                     "--output", str(tmp / "largest.json")], check=True)
