@@ -115,7 +115,7 @@ def _join(path: str, key: str | int) -> str:
 def _scalar(event: Any, resolver: _Resolver, where: str) -> Any:
     tag = event.tag
     if tag is None or tag == "!":
-        tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        tag = resolver.resolve(yaml.ScalarNode, event.value, event.implicit)  # type: ignore[no-untyped-call]
     if tag not in _PLAIN_SCALARS:
         raise _Refused(where, "only plain YAML values are read (text, number, true/false, null); "
                               "a tagged value (such as !!binary or !!timestamp) is not")

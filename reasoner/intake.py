@@ -164,7 +164,7 @@ class _ContextRefused(Exception):
     pass
 
 
-jsonld_context.Context._fetch_context = _fetch_guarded  # type: ignore[method-assign]
+jsonld_context.Context._fetch_context = _fetch_guarded  # type: ignore[method-assign,assignment]
 
 
 def _parse_rdf(data: str, fmt: str) -> Graph:
