@@ -378,25 +378,26 @@ class _Schema:
                 return self.check(value, rest, path) if set(rest) - {"description"} else []
             # the option of the value's own kind says most (a list of objects, or one object)
             kinds = [o.get("type") for o in options]
-            for option, found in zip(options, tries, strict=True):
+            for option, tried in zip(options, tries, strict=True):
                 if option.get("type") is not None and _is(value, option["type"]):
-                    return found
+                    return tried
             typed = [t for t, k in zip(tries, kinds, strict=True) if k is None]
             return typed[0] if typed else tries[0]
         kind = node.get("type")
+        found = _shown(value)
         if kind is not None and not _is(value, kind):
-            return [Problem(where, said or f"expected {_KIND_TEXT.get(kind, kind)}")]
+            return [Problem(where, said or f"expected {_KIND_TEXT.get(kind, kind)}", found=found)]
         if "enum" in node and value not in node["enum"]:
             allowed = [str(e) for e in node["enum"] if e is not None]
             suggestions = tuple(difflib.get_close_matches(value, allowed, n=3, cutoff=0.5)) if isinstance(value, str) else ()
             text = said or f"expected one of {', '.join(allowed)}"
-            return [Problem(where, f"unknown code: {text}", suggestions)]
+            return [Problem(where, f"unknown code: {text}", suggestions, found=found)]
         if node.get("format") == "date" and isinstance(value, str) and not _is_date(value):
-            return [Problem(where, said or "expected a date YYYY-MM-DD")]
+            return [Problem(where, said or "expected a date YYYY-MM-DD", found=found)]
         if "pattern" in node and isinstance(value, str) and not re.search(node["pattern"], value):
-            return [Problem(where, said or "not in the expected form")]
+            return [Problem(where, said or "not in the expected form", found=found)]
         if _is(value, "number") and not _in_range(value, node):
-            return [Problem(where, said or "out of the allowed range")]
+            return [Problem(where, said or "out of the allowed range", found=found)]
         problems: list[Problem] = []
         if isinstance(value, dict):
             props: dict[str, Any] = node.get("properties", {})
@@ -421,6 +422,12 @@ class _Schema:
             for i, item in enumerate(value):
                 problems += self.check(item, node["items"], _join(path, i))
         return problems
+
+
+def _shown(value: Any) -> str:
+    """A value as ``--verbose`` shows it (short, one line)."""
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, (dict, list)) else type(value).__name__
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 _KIND_TEXT = {"object": "a mapping of fields", "array": "a list", "string": "text", "number": "a number",

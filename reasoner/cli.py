@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                          "on the review date)")
     ev.add_argument("--engine", choices=[e.value for e in engines.EngineName], default=engines.EngineName.FAST.value,
                     help="fast path (default) or the reference path (rdflib + pySHACL); same decisions")
+    ev.add_argument("--verbose", action="store_true",
+                    help="with an intake error, also show the value found (messages never show it otherwise)")
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
                           "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
@@ -134,7 +136,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             failed.append(exc)
     if failed:
         for problem in failed:
-            print(f"mtus: {problem}", file=sys.stderr)
+            print(f"mtus: {problem.verbose() if args.verbose else problem}", file=sys.stderr)
         if args.output:
             print(f"mtus: nothing written to {args.output}", file=sys.stderr)
         return EXIT_INPUT

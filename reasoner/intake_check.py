@@ -99,7 +99,8 @@ def _problem(case: CaseInput, rulebase: RuleBase, report: Graph, result: Node, k
         message = f"unknown field {key!r}: {message}"
     elif component == SH.SPARQLConstraintComponent and isinstance(value, Literal):
         suggestions = _suggest_from(rulebase, report.value(result, SH.sourceConstraint), value)
-    return Problem(path, message, suggestions)
+    found = (local_name(value) if isinstance(value, URIRef) else str(value)) if value is not None else None
+    return Problem(path, message, suggestions, found=found[:80] if found is not None else None)
 
 
 def reference_triples(rulebase: RuleBase) -> list[tuple[Node, Node, Node]]:

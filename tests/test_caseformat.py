@@ -298,3 +298,14 @@ def test_rdflib_never_fetches_a_context_while_a_case_is_parsed(tmp_path: Path) -
         _Probe.active = False
         probe.close()
     assert probe.connections == 0 and _Probe.seen == []
+
+
+def test_verbose_shows_the_value_to_the_user_who_asks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = seed()
+    data["review_date"] = MARKER
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert cli.main(["evaluate", str(path)]) == 2
+    assert MARKER not in capsys.readouterr().err
+    assert cli.main(["evaluate", str(path), "--verbose"]) == 2
+    assert f'review_date: required: the review date, a date YYYY-MM-DD [found: "{MARKER}"]' in capsys.readouterr().err
