@@ -390,8 +390,8 @@ class _Schema:
         if "enum" in node and value not in node["enum"]:
             allowed = [str(e) for e in node["enum"] if e is not None]
             suggestions = tuple(difflib.get_close_matches(value, allowed, n=3, cutoff=0.5)) if isinstance(value, str) else ()
-            text = said or f"expected one of {', '.join(allowed)}"
-            return [Problem(where, f"unknown code: {text}", suggestions, found=found)]
+            text = f"unknown code: {said}" if said else f"expected one of {', '.join(allowed)}"
+            return [Problem(where, text, suggestions, found=found)]
         if node.get("format") == "date" and isinstance(value, str) and not _is_date(value):
             return [Problem(where, said or "expected a date YYYY-MM-DD", found=found)]
         if "pattern" in node and isinstance(value, str) and not re.search(node["pattern"], value):
