@@ -110,7 +110,7 @@ def _contexts_bundled(doc: Any, rulebase: RuleBase, source: str) -> Any:
     while todo:
         node, path = todo.pop()
         if isinstance(node, list):
-            todo.extend((item, f"{path}[{i}]") for i, item in enumerate(node))
+            todo.extend((item, caseformat._join(path, i)) for i, item in enumerate(node))
             continue
         if not isinstance(node, dict):
             continue
@@ -140,7 +140,7 @@ def _contexts_bundled(doc: Any, rulebase: RuleBase, source: str) -> Any:
 
 
 def _at(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+    return caseformat._join(path, key)  # a key that is not a plain name is not shown
 
 
 class _NoFetch(threading.local):
