@@ -153,4 +153,5 @@ def determination(case_id: str, case_iri: URIRef, review: Node | None, input_has
 
 def _request_key(graph: Graph, request: URIRef) -> tuple[int, str]:
     ident = str(graph.value(request, MTUS.identifier) or "")
-    return (int(ident), "") if ident.isdigit() else (1 << 30, ident)
+    # ASCII digits only: "²" is a digit to str.isdigit but not to int()
+    return (int(ident), "") if ident.isascii() and ident.isdigit() and len(ident) < 10 else (1 << 30, ident)

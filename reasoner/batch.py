@@ -38,7 +38,7 @@ import pyoxigraph as ox
 from rdflib import Graph, URIRef
 from tqdm import tqdm
 
-from . import api, exports, inference, intake, rulebase
+from . import api, caseformat, exports, inference, intake, rulebase
 from .arguments import at_least_one
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError, Problem, RuleBaseError
@@ -95,15 +95,12 @@ def expand(inputs: list[Path]) -> list[CaseRef]:
 
 
 def _lines(path: Path) -> list[CaseRef]:
-    with path.open(encoding="utf-8") as handle:
+    with path.open(encoding="utf-8", errors="surrogateescape") as handle:  # caseformat refuses a bad line
         return [CaseRef(str(path), number, line) for number, line in enumerate(handle, 1) if line.strip()]
 
 
 def _mapping(ref: CaseRef) -> dict[str, object]:
-    try:
-        data = json.loads(ref.text or "")
-    except json.JSONDecodeError as exc:
-        raise IntakeError(ref.source, [Problem("(line)", f"not valid JSON: {exc}")]) from None
+    data = caseformat.parse((ref.text or "").encode("utf-8", "surrogateescape"), ".json", ref.source)
     if not isinstance(data, dict):
         raise IntakeError(ref.source, [Problem("(line)", "expected a JSON object: one case per line")])
     return data
@@ -215,7 +212,8 @@ def _work_fast(refs: list[CaseRef], rb: RuleBase | None = None
         try:
             out.append((ref, _kept_record(result, got, ref.path if ref.text is None else ref.source), None))
         except Exception as exc:  # noqa: BLE001 (one broken case must not stop the batch; say what failed)
-            out.append((ref, None, f"{ref.source}: internal error {type(exc).__name__}: {exc}"))
+            message = f"{ref.source}: internal error ({type(exc).__name__}); the case's content is not shown"
+            out.append((ref, None, message))
     return out
 
 
@@ -278,7 +276,7 @@ def _work(ref: CaseRef, rb: RuleBase | None = None) -> tuple[CaseRef, CaseRecord
     except RuleBaseError:
         raise
     except Exception as exc:  # noqa: BLE001 (one broken case must not stop the batch; say what failed)
-        return ref, None, f"{ref.source}: internal error {type(exc).__name__}: {exc}"
+        return ref, None, f"{ref.source}: internal error ({type(exc).__name__}); the case's content is not shown"
 
 
 def _work_reference(refs: list[CaseRef], rb: RuleBase | None = None
@@ -353,7 +351,7 @@ def _store_all(results: Iterator[tuple[CaseRef, CaseRecord | None, str | None]],
         if record is None:
             summary.failures.append((ref.source, error or "failed"))
         elif record.case_iri in cases:
-            message = (f"case id {record.case_id!r} is also the id of {cases[record.case_iri]}; "
+            message = (f"id: the case id is also the id of {cases[record.case_iri]}; "
                        "case ids must be unique within a batch")
             summary.failures.append((ref.source, message))
         else:

@@ -25,7 +25,7 @@ from . import (
     schemas,
 )
 from .determination import Determination
-from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError
+from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
 
 FORMATS = ("letter", "markdown", "json", "turtle", "html", "pdf")
@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                          "on the review date)")
     ev.add_argument("--engine", choices=[e.value for e in engines.EngineName], default=engines.EngineName.FAST.value,
                     help="fast path (default) or the reference path (rdflib + pySHACL); same decisions")
+    ev.add_argument("--verbose", action="store_true",
+                    help="with an intake error, also show the value found (messages never show it otherwise)")
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
                           "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
@@ -134,7 +136,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             failed.append(exc)
     if failed:
         for problem in failed:
-            print(f"mtus: {problem}", file=sys.stderr)
+            print(f"mtus: {problem.verbose() if args.verbose else problem}", file=sys.stderr)
         if args.output:
             print(f"mtus: nothing written to {args.output}", file=sys.stderr)
         return EXIT_INPUT
@@ -152,7 +154,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _utf8_streams() -> None:
+    """Output in UTF-8 whatever the locale (intake refuses any text UTF-8 cannot encode)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _utf8_streams()
     args = _parser().parse_args(argv)
     try:
         if args.command == "evaluate":
@@ -172,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     except MtusError as exc:
         print(f"mtus: {exc}", file=sys.stderr)
         return exc.exit_code
+    except (KeyboardInterrupt, SystemExit, BrokenPipeError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - never a traceback that could quote a case
+        print(f"mtus: internal error ({type(exc).__name__}); no case content is shown. Please report it "
+              "with the command you ran.", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

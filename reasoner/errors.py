@@ -2,17 +2,19 @@
 
 Exit codes of the ``mtus`` command (fixed, documented in the README):
 0 success (for ``evaluate``: every case was evaluated, whatever the decisions), 1 ``lint`` found
-problems, 2 the input could not be loaded (intake error, bad arguments), 3 the rule base is broken.
+problems, 2 the input could not be loaded (intake error, bad arguments), 3 the rule base is broken
+or an internal error (its message names no case content).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 EXIT_OK = 0
 EXIT_LINT = 1
 EXIT_INPUT = 2
 EXIT_RULEBASE = 3
+EXIT_INTERNAL = 3
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,19 @@ class Problem:
     path: str
     message: str
     suggestions: tuple[str, ...] = ()
+    #: the value found, shown only to a user who asks (``mtus evaluate --verbose``), never in a
+    #: message, a batch summary or a log: a case is health information
+    found: str | None = field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         text = f"{self.path}: {self.message}"
         if self.suggestions:
             text += f" (did you mean: {', '.join(self.suggestions)}?)"
         return text
+
+    def verbose(self) -> str:
+        """The message and, when known, the value found (for the user who asked)."""
+        return f"{self} [found: {self.found}]" if self.found is not None else str(self)
 
 
 class MtusError(Exception):
@@ -47,6 +56,11 @@ class IntakeError(MtusError):
         lines = [f"{source}: {len(problems)} problem(s) in the case"]
         lines += [f"  - {p}" for p in problems]
         super().__init__("\n".join(lines))
+
+    def verbose(self) -> str:
+        """The error with the values found (``mtus evaluate --verbose``)."""
+        lines = [f"{self.source}: {len(self.problems)} problem(s) in the case"]
+        return "\n".join(lines + [f"  - {p.verbose()}" for p in self.problems])
 
 
 class RuleBaseError(MtusError):

@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import hashlib
 import json
+import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +20,9 @@ from typing import Any
 import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
+from rdflib.plugins.shared.jsonld import context as jsonld_context
 
-from . import intake_check
+from . import caseformat, intake_check
 from .errors import IntakeError, Problem
 from .namespaces import CASE, MTUS
 from .rulebase import RuleBase
@@ -71,7 +73,10 @@ def _assign_ids(node: Any, iri: str, path: str, paths: dict[URIRef, str]) -> Non
                 _assign_ids(value, f"{iri}/{key}", f"{path}.{key}" if path else key, paths)
 
 
-def _from_mapping(data: dict[str, Any], rulebase: RuleBase, source: str, raw: bytes) -> CaseInput:
+def _from_mapping(data: dict[str, Any], rulebase: RuleBase, source: str, raw: bytes,
+                  checked: bool = False) -> CaseInput:
+    if not checked:
+        caseformat.check(data, rulebase, source)
     problems: list[Problem] = []
     doc = copy.deepcopy(data)
     expected = doc.pop("expected", None) or {}
@@ -86,8 +91,8 @@ def _from_mapping(data: dict[str, Any], rulebase: RuleBase, source: str, raw: by
     graph = Graph()
     try:
         graph.parse(data=json.dumps(doc), format="json-ld")
-    except Exception as exc:  # noqa: BLE001 - the JSON-LD processor raises many exception types
-        problems.append(Problem("(case)", f"cannot be read as a case: {exc}"))
+    except Exception:  # noqa: BLE001 - the JSON-LD processor raises many exception types
+        problems.append(Problem("(case)", "cannot be read as a case (the JSON-LD processor refused it)"))
         raise IntakeError(source, problems) from None
     case = CaseInput(graph, root, source, hashlib.sha256(raw).hexdigest(), paths, expected, data)
     problems += intake_check.validate(case, rulebase)
@@ -96,32 +101,85 @@ def _from_mapping(data: dict[str, Any], rulebase: RuleBase, source: str, raw: by
     return case
 
 
-def _strip_remote_contexts(doc: Any, rulebase: RuleBase, source: str) -> Any:
-    """Replace our context IRI by the bundled context; refuse any other remote context."""
-    if isinstance(doc, dict):
-        ctx = doc.get("@context")
-        items = ctx if isinstance(ctx, list) else [ctx]
-        new_items: list[Any] = []
-        for item in items:
-            if isinstance(item, str):
-                if item != CONTEXT_IRI:
-                    raise IntakeError(source, [Problem("@context", f"remote JSON-LD context {item!r} is "
-                                                       f"not fetched; use {CONTEXT_IRI} or an inline context")])
-                new_items.append(rulebase.context["@context"])
-            elif item is not None:
-                new_items.append(item)
-        if ctx is not None:
-            doc["@context"] = new_items
-        for key, value in doc.items():
-            if key != "@context":
-                _strip_remote_contexts(value, rulebase, source)
-    elif isinstance(doc, list):
-        for item in doc:
-            _strip_remote_contexts(item, rulebase, source)
+def _contexts_bundled(doc: Any, rulebase: RuleBase, source: str) -> Any:
+    """Replace our context IRI by the bundled context, wherever a context appears (top level,
+    nested objects, term definitions: scoped contexts); refuse any other context given by
+    reference (a URL or a path, remote or local) and every ``@import``, without opening
+    anything."""
+    todo: list[tuple[Any, str]] = [(doc, "")]
+    while todo:
+        node, path = todo.pop()
+        if isinstance(node, list):
+            todo.extend((item, caseformat._join(path, i)) for i, item in enumerate(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        if "@import" in node:
+            raise IntakeError(source, [Problem(_at(path, "@import"), "an imported context is not read; use "
+                                               f"{CONTEXT_IRI} or an inline context")])
+        if "@context" in node:
+            ctx = node["@context"]
+            items = ctx if isinstance(ctx, list) else [ctx]
+            new_items: list[Any] = []
+            for item in items:
+                if isinstance(item, str):
+                    if item != CONTEXT_IRI:
+                        raise IntakeError(source, [Problem(_at(path, "@context"), "a context given by reference "
+                                                           "(a URL or a file) is never read; use "
+                                                           f"{CONTEXT_IRI} or an inline context")])
+                    new_items.append(rulebase.context["@context"])
+                elif item is None or isinstance(item, dict):
+                    if item is not None:
+                        new_items.append(item)
+                else:
+                    raise IntakeError(source, [Problem(_at(path, "@context"), "expected a context: a mapping, "
+                                                       f"{CONTEXT_IRI}, or a list of those")])
+            node["@context"] = new_items
+        todo.extend((value, _at(path, key)) for key, value in node.items())
     return doc
 
 
+def _at(path: str, key: str) -> str:
+    return caseformat._join(path, key)  # a key that is not a plain name is not shown
+
+
+class _NoFetch(threading.local):
+    active = False
+
+
+_NO_FETCH = _NoFetch()
+_FETCH = jsonld_context.Context._fetch_context
+
+
+def _fetch_guarded(self: Any, source: str, base: str | None, referenced: set[str]) -> Any:
+    """rdflib's context loader, refused while a case is parsed (nothing is opened: the
+    document loader of a case is this refusal; _contexts_bundled has already refused with a
+    message naming the place, so this is a second wall)."""
+    if _NO_FETCH.active:
+        raise _ContextRefused()
+    return _FETCH(self, source, base, referenced)
+
+
+class _ContextRefused(Exception):
+    pass
+
+
+jsonld_context.Context._fetch_context = _fetch_guarded  # type: ignore[method-assign,assignment]
+
+
+def _parse_rdf(data: str, fmt: str) -> Graph:
+    _NO_FETCH.active = True
+    try:
+        return Graph().parse(data=data, format=fmt)
+    finally:
+        _NO_FETCH.active = False
+
+
 def _from_graph(graph: Graph, rulebase: RuleBase, source: str, raw: bytes) -> CaseInput:
+    for term in {t for triple in graph for t in triple}:
+        if caseformat._bad_text(str(term)) or len(str(term)) > caseformat.LIMITS.text_chars:
+            raise IntakeError(source, [Problem("(graph)", "a term that is not valid Unicode (a lone surrogate) "
+                                               f"or longer than {caseformat.LIMITS.text_chars} characters")])
     roots = [s for s in graph.subjects(RDF.type, MTUS.Case) if isinstance(s, URIRef)]
     if len(roots) != 1:
         raise IntakeError(source, [Problem("(graph)", f"expected exactly one node of type mtus:Case with an IRI, "
@@ -133,37 +191,53 @@ def _from_graph(graph: Graph, rulebase: RuleBase, source: str, raw: bytes) -> Ca
     return case
 
 
-def _read_path(path: Path, rulebase: RuleBase) -> CaseInput:
+def read_file(path: Path) -> tuple[bytes, str]:
+    """A case file's bytes and its suffix (raises IntakeError)."""
     source = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise IntakeError(source, [Problem("(file)", f"unknown file type {suffix!r}; expected .yaml, .yml, "
+                                           ".json, .jsonld or .ttl")])
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(caseformat.LIMITS.file_bytes + 1)
     except OSError as exc:
         raise IntakeError(source, [Problem("(file)", f"cannot be read: {exc.strerror}")]) from None
-    suffix = path.suffix.lower()
+    return raw, suffix
+
+
+SUFFIXES = (".yaml", ".yml", ".json", ".jsonld", ".ttl", ".turtle")
+
+
+def _read_path(path: Path, rulebase: RuleBase) -> CaseInput:
+    source = str(path)
+    raw, suffix = read_file(path)
+    if suffix in (".yaml", ".yml", ".json"):
+        return _from_mapping(caseformat.load(raw, suffix, rulebase, source), rulebase, source, raw, checked=True)
+    if suffix == ".jsonld":
+        doc = _contexts_bundled(caseformat.parse(raw, suffix, source), rulebase, source)
+        try:
+            graph = _parse_rdf(json.dumps(doc), "json-ld")
+        except Exception:  # noqa: BLE001 - rdflib's parsers raise many exception types
+            raise IntakeError(source, [Problem("(file)", "not valid JSON-LD (the JSON-LD processor refused it)")]) \
+                from None
+        return _from_graph(graph, rulebase, source, raw)
+    if len(raw) > caseformat.LIMITS.file_bytes:
+        raise IntakeError(source, [Problem("(file)", f"larger than {caseformat.LIMITS.file_bytes} bytes, "
+                                           "the case-file limit")])
     try:
-        if suffix in (".yaml", ".yml"):
-            data = yaml.load(raw.decode("utf-8"), Loader=_CaseLoader)
-        elif suffix == ".json":
-            data = json.loads(raw)
-        elif suffix == ".jsonld":
-            doc = _strip_remote_contexts(json.loads(raw), rulebase, source)
-            graph = Graph().parse(data=json.dumps(doc), format="json-ld")
-            return _from_graph(graph, rulebase, source, raw)
-        elif suffix in (".ttl", ".turtle"):
-            return _from_graph(Graph().parse(data=raw.decode("utf-8"), format="turtle"), rulebase, source, raw)
-        else:
-            raise IntakeError(source, [Problem("(file)", f"unknown file type {suffix!r}; expected .yaml, .yml, "
-                                               ".json, .jsonld or .ttl")])
-    except IntakeError:
-        raise
-    except (yaml.YAMLError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IntakeError(source, [Problem("(file)", f"not valid {suffix[1:].upper()}: {exc}")]) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise IntakeError(source, [Problem("(file)", f"not valid UTF-8 text (at byte {exc.start})")]) from None
+    try:
+        graph = _parse_rdf(text, "turtle")
+    except RecursionError:
+        raise IntakeError(source, [Problem("(file)", "not valid Turtle: nested too deeply")]) from None
     except Exception as exc:  # noqa: BLE001 - rdflib's parsers raise many exception types
-        raise IntakeError(source, [Problem("(file)", f"not valid RDF: {exc}")]) from None
-    if not isinstance(data, dict):
-        raise IntakeError(source, [Problem("(top level)", "expected a mapping of case fields (id, review_date, "
-                                           "requests, ...)")])
-    return _from_mapping(data, rulebase, source, raw)
+        line = getattr(exc, "lines", None)
+        where = f" at line {line}" if isinstance(line, int) else ""
+        raise IntakeError(source, [Problem("(file)", f"not valid Turtle{where}")]) from None
+    return _from_graph(graph, rulebase, source, raw)
 
 
 def read(case: str | Path | dict[str, Any] | Graph, rulebase: RuleBase) -> CaseInput:
@@ -172,8 +246,9 @@ def read(case: str | Path | dict[str, Any] | Graph, rulebase: RuleBase) -> CaseI
         raw = case.serialize(format="nt").encode()
         return _from_graph(case, rulebase, "(graph)", raw)
     if isinstance(case, dict):
+        caseformat.check(case, rulebase, "(mapping)")
         raw = json.dumps(case, sort_keys=True, default=str).encode()
-        return _from_mapping(case, rulebase, "(mapping)", raw)
+        return _from_mapping(case, rulebase, "(mapping)", raw, checked=True)
     return _read_path(Path(case), rulebase)
 
 

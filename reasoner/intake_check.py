@@ -90,7 +90,7 @@ def _problem(case: CaseInput, rulebase: RuleBase, report: Graph, result: Node, k
         cls = rulebase.intake_shapes.value(shape, SH["class"])
         members = _class_members(rulebase, cls) if cls is not None else []
         suggestions = _nearest(local_name(value), members)
-        message = f"unknown code {local_name(value)!r}: {message}"
+        message = f"unknown code: {message}"
     elif component == SH.ClosedConstraintComponent and isinstance(prop, URIRef):
         allowed = [keys.get(str(p), local_name(p))
                    for ps in rulebase.intake_shapes.objects(shape, SH.property)
@@ -99,9 +99,8 @@ def _problem(case: CaseInput, rulebase: RuleBase, report: Graph, result: Node, k
         message = f"unknown field {key!r}: {message}"
     elif component == SH.SPARQLConstraintComponent and isinstance(value, Literal):
         suggestions = _suggest_from(rulebase, report.value(result, SH.sourceConstraint), value)
-    elif isinstance(value, Literal) and component == SH.DatatypeConstraintComponent:
-        message = f"{message}, got {str(value)!r}"
-    return Problem(path, message, suggestions)
+    found = (local_name(value) if isinstance(value, URIRef) else str(value)) if value is not None else None
+    return Problem(path, message, suggestions, found=found[:80] if found is not None else None)
 
 
 def reference_triples(rulebase: RuleBase) -> list[tuple[Node, Node, Node]]:
@@ -157,6 +156,6 @@ def expected_block(expected: Any, rulebase: RuleBase) -> list[Problem]:
             continue  # a case of the formulary answer only (tests/casefiles.py)
         if decision not in allowed:
             problems.append(Problem(f"expected.{request_id}.decision",
-                                    f"expected one of {', '.join(allowed)}, got {decision!r}",
+                                    f"expected one of {', '.join(allowed)}",
                                     _nearest(str(decision), allowed)))
     return problems

@@ -29,6 +29,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
+from .caseformat import LIMITS
 from .decisions import Decision
 from .docs.codes import codes_of
 from .intake_check import _class_members
@@ -164,7 +165,9 @@ def case_schema(rb: RuleBase) -> dict[str, Any]:
             "decision": {"type": "string", "enum": list(_class_members(rb, MTUS.DecisionOutcome))},
             "formulary": {"type": "object", "description": "the expected formulary answer (tests/casefiles.py)"}}},
     }
-    schema["properties"]["@context"] = {"description": "a JSON-LD context (remote contexts are refused)"}
+    for option in schema["properties"]["requests"].get("anyOf", []):  # the reader's limit (reasoner/caseformat.py)
+        if option.get("type") == "array":
+            option["maxItems"] = LIMITS.requests
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": BASE + "case.schema.json",
             "title": "MTUS case (case format, YAML or JSON)", **schema, "$defs": dict(sorted(defs.items()))}
 

@@ -54,8 +54,6 @@ def test_case_files_become_the_same_triples(case_files: list[casefiles.CaseFile]
 
     rb = rulebase.get()
     for case in case_files[::5]:
-        text = case.path.read_text(encoding="utf-8")
-        assert yaml.load(text, Loader=caseread._FastLoader) == yaml.load(text, Loader=_CaseLoader)
         fast = caseread.read(case.path, rb)
         assert fast is not None, case.name
         reference = intake.read(case.path, rb).graph
@@ -77,8 +75,9 @@ def test_every_section_compiles_to_queries_oxigraph_accepts() -> None:
 
 
 def test_the_engine_falls_back_for_inputs_it_does_not_read() -> None:
-    """A date not written YYYY-MM-DD is read by rdflib (the reference) however rdflib reads
-    it: the fast path hands such a case to the reference path."""
+    """A date not written YYYY-MM-DD: the case format's reader (reasoner/caseformat.py, shared
+    by both paths) refuses it in a case file or mapping, alike on both paths; the fast path's
+    date-form fallback remains for cases given as triples."""
     rb = rulebase.get()
     engine = Engine(rb)
     seed = casefiles.CASES / "seed" / "seed-imr-case.yaml"
@@ -88,7 +87,7 @@ def test_the_engine_falls_back_for_inputs_it_does_not_read() -> None:
     data["review_date"] = "2014-11-15T00:00:00"
     report = differential.compare_batch(engine, [data])
     assert not report.differences, report.text()
-    assert engine.fallbacks["date-form"] == 1
+    assert engine.fallbacks["date-form"] == 0 and report.rejected == 1
 
 
 def test_the_wording_reads_only_stated_properties() -> None:

@@ -24,14 +24,15 @@ def problems_of(data: dict[str, Any]) -> list[str]:
 def test_bad_date_names_the_field() -> None:
     data = seed()
     data["review_date"] = "2014-13-45"
-    assert problems_of(data) == ["review_date: required: the review date, a date YYYY-MM-DD, got '2014-13-45'"]
+    assert problems_of(data) == ["review_date: required: the review date, a date YYYY-MM-DD"]
 
 
 def test_unknown_code_suggests_the_nearest() -> None:
     data = seed()
     data["requests"][0]["service"] = "acupunture"
     (problem,) = problems_of(data)
-    assert problem.startswith("requests[0].service: unknown code 'acupunture'")
+    assert problem.startswith("requests[0].service: unknown code: ")
+    assert "acupunture" not in problem.split("(did you mean")[0]
     assert "did you mean: acupuncture" in problem
 
 
@@ -84,7 +85,8 @@ def test_cli_exit_2_and_no_output_file(tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "out.json"
     assert cli.main(["evaluate", str(bad), "--format", "json", "--output", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "review_date: required: the review date, a date YYYY-MM-DD, got '2014-02-30'" in err
+    assert "review_date: required: the review date, a date YYYY-MM-DD" in err
+    assert "2014-02-30" not in err
     assert "Traceback" not in err
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [bad]
@@ -148,7 +150,7 @@ def test_remote_jsonld_context_is_never_fetched(tmp_path: Path) -> None:
     doc = {"@context": "http://example.org/context.jsonld", "@id": "urn:x", "review_date": "2014-01-01"}
     path = tmp_path / "remote.jsonld"
     path.write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(IntakeError, match="is not fetched"):
+    with pytest.raises(IntakeError, match="is never read"):
         reasoner.evaluate(path)
 
 
@@ -167,7 +169,7 @@ def test_version_2_dates_are_accepted_and_checked() -> None:
     reasoner.evaluate(data)
     data["requests"][1]["dispense_date"] = "2014-02-30"
     assert problems_of(data) == [
-        "requests[1].dispense_date: expected the date dispensed, a date YYYY-MM-DD, got '2014-02-30'"]
+        "requests[1].dispense_date: expected the date dispensed, a date YYYY-MM-DD"]
 
 
 def test_version_2_dates_default_down_the_chain() -> None:

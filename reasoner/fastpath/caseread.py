@@ -1,8 +1,9 @@
 """A case in the case format (a mapping, or a YAML / JSON file) as pyoxigraph triples; or a
 case that already is triples (:class:`CaseTriples`: a case graph kept in a store).
 
-The mapping gets the same node IRIs and JSON-LD context as in :mod:`reasoner.intake`, and
-Oxigraph's JSON-LD parser reads it (the differential test checks the triples equal rdflib's).
+A case file or mapping is read and checked by :mod:`reasoner.caseformat`, the one reader both
+engines use (a case it refuses raises the same IntakeError on both). The mapping gets the same
+node IRIs and JSON-LD context as in :mod:`reasoner.intake`, and Oxigraph's JSON-LD parser reads it (the differential test checks the triples equal rdflib's).
 Day numbers are computed with rdflib's own date reading, as :func:`reasoner.intake.add_day_numbers`
 does. Anything this reader is not sure to read exactly like the reference path returns None:
 the caller then uses the reference path.
@@ -21,24 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import yaml
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from ..intake import _assign_ids, _CaseLoader
+from .. import caseformat
+from ..intake import _assign_ids, read_file
 from ..namespaces import CASE, MTUS
 from ..rulebase import RuleBase
 from .terms import to_rdflib
 
 _DAY_ZERO = dt.date(1, 1, 1)
 
-
-class _FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """intake's YAML reading (no implicit timestamps) with libyaml's parser when there is one;
-    the differential test compares what both loaders read from every case file."""
-
-
-_FastLoader.yaml_implicit_resolvers = _CaseLoader.yaml_implicit_resolvers
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _XSD_DATE = str(XSD.date)
 
@@ -117,24 +111,18 @@ def read_triples(case: CaseTriples) -> FastCase | None:
 
 def read(case: str | Path | dict[str, Any] | CaseTriples, rulebase: RuleBase) -> FastCase | None:
     """A case from a mapping, a YAML / JSON path or triples; None for anything else (or any
-    doubt)."""
+    doubt). Raises IntakeError for a case the case format refuses (as intake does)."""
     if isinstance(case, CaseTriples):
         return read_triples(case)
     if isinstance(case, dict):
+        caseformat.check(case, rulebase, "(mapping)")
         raw = json.dumps(case, sort_keys=True, default=str).encode()
         return read_mapping(case, rulebase, "(mapping)", raw)
     path = Path(case)
-    suffix = path.suffix.lower()
-    if suffix not in (".yaml", ".yml", ".json"):
+    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
         return None
-    try:
-        raw = path.read_bytes()
-        data = yaml.load(raw.decode("utf-8"), Loader=_FastLoader) if suffix != ".json" else json.loads(raw)
-    except Exception:  # noqa: BLE001 - the reference path reports unreadable files
-        return None
-    if not isinstance(data, dict):
-        return None
-    return read_mapping(data, rulebase, str(path), raw)
+    raw, suffix = read_file(path)
+    return read_mapping(caseformat.load(raw, suffix, rulebase, str(path)), rulebase, str(path), raw)
 
 
 def day_numbers(triples: list[ox.Triple], days: DayRules) -> list[ox.Triple] | None:

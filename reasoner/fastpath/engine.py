@@ -204,7 +204,11 @@ class Engine:
             if isinstance(case, Graph):
                 results[index] = self._reference(case, "rdf-graph")
                 continue
-            fast = caseread.read(case, self.rb)
+            try:
+                fast = caseread.read(case, self.rb)
+            except MtusError as exc:  # the case format refused it (the same reader as intake's)
+                results[index] = exc
+                continue
             if fast is None:
                 results[index] = self._reference(case, "input-format")
                 continue

@@ -10,7 +10,6 @@ time only: no path parameters, no query string, no body.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import secrets
@@ -26,7 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from .. import __version__, batch, querylib, rulebase, schemas
+from .. import __version__, batch, caseformat, querylib, rulebase, schemas
 from ..errors import IntakeError, MtusError, Problem
 from ..letter_html import PdfUnavailable
 from ..namespaces import DETERMINATION, PREFIXES
@@ -161,10 +160,8 @@ def create_app(settings: Settings, rb: RuleBase | None = None) -> FastAPI:
               openapi_extra=openapi.batch_body())
     async def start_batch(request: Request) -> JSONResponse:
         body = await read_body(request, settings.max_batch_bytes)
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise IntakeError("(request)", [Problem("(body)", f"not valid JSON: {exc}")]) from None
+        # the case format's reader: duplicate fields, NaN, nesting refused; no value quoted
+        data = caseformat.parse(body, ".json", "(request)", max_bytes=settings.max_batch_bytes)
         items = data.get("cases") if isinstance(data, dict) else data
         if not isinstance(items, list) or not all(isinstance(c, dict) for c in items) or not items:
             raise IntakeError("(request)", [Problem("cases", "expected a non-empty list of cases (objects in the "
