@@ -77,7 +77,7 @@ REPRODUCTIONS: list[tuple[str, str, str, str]] = [
     ("two-yaml-documents", ".yaml", "id: x\n---\nid: y\n", "expected one YAML document"),
     ("too-large", ".yaml", "# padding\n" * 300000, "larger than 2097152 bytes"),
     ("bad-date-no-echo", ".json", json.dumps({**seed(), "review_date": MARKER}),
-     "review_date: required: the review date, a date YYYY-MM-DD"),
+     "review_date: expected the review date, a date YYYY-MM-DD (required)"),
 ]
 
 
@@ -308,4 +308,4 @@ def test_verbose_shows_the_value_to_the_user_who_asks(tmp_path: Path, capsys: py
     assert cli.main(["evaluate", str(path)]) == 2
     assert MARKER not in capsys.readouterr().err
     assert cli.main(["evaluate", str(path), "--verbose"]) == 2
-    assert f'review_date: required: the review date, a date YYYY-MM-DD [found: "{MARKER}"]' in capsys.readouterr().err
+    assert f'review_date: expected the review date, a date YYYY-MM-DD (required) [found: "{MARKER}"]' in capsys.readouterr().err

@@ -24,7 +24,7 @@ def problems_of(data: dict[str, Any]) -> list[str]:
 def test_bad_date_names_the_field() -> None:
     data = seed()
     data["review_date"] = "2014-13-45"
-    assert problems_of(data) == ["review_date: required: the review date, a date YYYY-MM-DD"]
+    assert problems_of(data) == ["review_date: expected the review date, a date YYYY-MM-DD (required)"]
 
 
 def test_unknown_code_suggests_the_nearest() -> None:
@@ -39,7 +39,7 @@ def test_unknown_code_suggests_the_nearest() -> None:
 def test_missing_requests() -> None:
     data = seed()
     del data["requests"]
-    assert problems_of(data) == ["requests: required: a list of at least one requested item"]
+    assert problems_of(data) == ["requests: expected a list of at least one requested item (required)"]
 
 
 def test_unknown_field_suggests_the_nearest() -> None:
@@ -85,7 +85,7 @@ def test_cli_exit_2_and_no_output_file(tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "out.json"
     assert cli.main(["evaluate", str(bad), "--format", "json", "--output", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "review_date: required: the review date, a date YYYY-MM-DD" in err
+    assert "review_date: expected the review date, a date YYYY-MM-DD (required)" in err
     assert "2014-02-30" not in err
     assert "Traceback" not in err
     assert not out.exists()
