@@ -114,6 +114,9 @@ class Section:
     coverage: URIRef | None = None
     coverage_note: str = ""
     review_reason: str = ""
+    #: the text that closes the rationale of a certified item (the coverage's
+    #: mtus:overturnedConclusion; default: the general conclusion)
+    overturned_conclusion: str = "conclusion-overturned"
 
     def thresholds(self) -> set[URIRef]:
         """Every threshold its shapes and texts use."""
@@ -289,7 +292,8 @@ def _coverage(kb: Graph, node: URIRef) -> dict[str, Any]:
     if not isinstance(coverage, URIRef):
         return {}
     return {"coverage": coverage, "coverage_note": _text(kb, node, MTUS.coverageNote),
-            "review_reason": _text_name(kb.value(coverage, MTUS.reviewReason))}
+            "review_reason": _text_name(kb.value(coverage, MTUS.reviewReason)),
+            "overturned_conclusion": _text_name(kb.value(coverage, MTUS.overturnedConclusion)) or "conclusion-overturned"}
 
 
 def _versions(kb: Graph, document: URIRef, files: dict[URIRef, str]) -> tuple[DocumentVersion, ...]:

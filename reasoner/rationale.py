@@ -72,7 +72,7 @@ def compose(section: Section, results: tuple[CriterionResult, ...], decision: st
     parts.append(texts("rationale-opening", guideline=section.citation_title, summary=section.summary))
     if decision == OVERTURNED:
         parts += [criterion_sentence(r, facts, texts) for r in results if r.applicable]
-        parts.append(texts("conclusion-overturned", item=label))
+        parts.append(texts(section.overturned_conclusion, item=label))
     else:
         parts += [criterion_sentence(r, facts, texts) for r in results if r.unmet]
         parts.append(texts("conclusion-upheld", item=label))
