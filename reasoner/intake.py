@@ -163,6 +163,10 @@ def _read_path(path: Path, rulebase: RuleBase) -> CaseInput:
     if not isinstance(data, dict):
         raise IntakeError(source, [Problem("(top level)", "expected a mapping of case fields (id, review_date, "
                                            "requests, ...)")])
+    if "resourceType" in data:  # a FHIR R4 Bundle (reasoner/fhir): read into the case format first
+        from .fhir import bundle_in
+
+        data = bundle_in.to_case(data, rulebase, source)
     return _from_mapping(data, rulebase, source, raw)
 
 
@@ -173,6 +177,10 @@ def read(case: str | Path | dict[str, Any] | Graph, rulebase: RuleBase) -> CaseI
         return _from_graph(case, rulebase, "(graph)", raw)
     if isinstance(case, dict):
         raw = json.dumps(case, sort_keys=True, default=str).encode()
+        if "resourceType" in case:  # a FHIR R4 Bundle as a mapping
+            from .fhir import bundle_in
+
+            case = bundle_in.to_case(case, rulebase, "(Bundle)")
         return _from_mapping(case, rulebase, "(mapping)", raw)
     return _read_path(Path(case), rulebase)
 

@@ -122,6 +122,10 @@ def read(case: str | Path | dict[str, Any] | CaseTriples, rulebase: RuleBase) ->
         return read_triples(case)
     if isinstance(case, dict):
         raw = json.dumps(case, sort_keys=True, default=str).encode()
+        if "resourceType" in case:  # a FHIR R4 Bundle: its problems are raised here, by Bundle path
+            from ..fhir import bundle_in
+
+            case = bundle_in.to_case(case, rulebase, "(Bundle)")
         return read_mapping(case, rulebase, "(mapping)", raw)
     path = Path(case)
     suffix = path.suffix.lower()
@@ -134,6 +138,10 @@ def read(case: str | Path | dict[str, Any] | CaseTriples, rulebase: RuleBase) ->
         return None
     if not isinstance(data, dict):
         return None
+    if "resourceType" in data:  # a FHIR R4 Bundle: its problems are raised here, by Bundle path
+        from ..fhir import bundle_in
+
+        data = bundle_in.to_case(data, rulebase, str(path))
     return read_mapping(data, rulebase, str(path), raw)
 
 
