@@ -350,25 +350,10 @@ def _index(entries: list[Any]) -> dict[str, int]:
 
 
 def validate_r4(data: dict[str, Any], source: str) -> None:
-    """The Bundle against the FHIR models (fhir.resources, R4B models: see docs/fhir.md); a
-    problem per field path, never the value."""
-    from pydantic import ValidationError
+    """The Bundle against the FHIR models (reasoner/fhir/validate.py)."""
+    from .validate import validate
 
-    from fhir.resources.R4B.bundle import Bundle
-
-    try:
-        Bundle.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_input=False, include_url=False)[:20]:
-            parts: list[str] = []
-            for loc in err["loc"]:
-                if isinstance(loc, int):
-                    parts[-1:] = [f"{parts[-1]}[{loc}]"] if parts else [f"[{loc}]"]
-                else:
-                    parts.append(str(loc))
-            problems.append(Problem(".".join(parts) or "(Bundle)", f"not valid FHIR: {err['msg']}"))
-        raise IntakeError(source, problems) from None
+    validate(data, source)
 
 
 def to_case(data: dict[str, Any], rb: RuleBase, source: str = "(Bundle)") -> dict[str, Any]:

@@ -6,6 +6,7 @@ code system (https://w3id.org/mtus/code/)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from rdflib import URIRef
@@ -35,6 +36,10 @@ def _site(m: codemap.CodeMap, entry: dict[str, Any]) -> list[dict[str, Any]]:
     return [site]
 
 
+def _urn(case_id: str, name: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'https://w3id.org/mtus/case/{case_id}/{name}')}"
+
+
 def _birth_date(review: str, age: int) -> str:
     """A birth date that makes ``age`` on the review date (the day before the birthday)."""
     day = dt.date.fromisoformat(review)
@@ -46,10 +51,11 @@ def to_bundle(case: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
     m = codemap.of(rb)
     review = str(case["review_date"])
     entries: list[dict[str, Any]] = []
-    subject = {"reference": "urn:uuid:patient"}
+    case_id = str(case["id"])
+    subject = {"reference": _urn(case_id, "patient")}
 
     def add(name: str, resource: dict[str, Any]) -> None:
-        entries.append({"fullUrl": f"urn:uuid:{name}", "resource": resource})
+        entries.append({"fullUrl": _urn(case_id, name), "resource": resource})
 
     patient: dict[str, Any] = {"resourceType": "Patient", "id": "patient"}
     claimant = case.get("claimant") or {}

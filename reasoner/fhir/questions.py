@@ -1,0 +1,268 @@
+"""What would document a criterion, read from its support shapes: the questions of the
+Questionnaire (reasoner/fhir/dtr.py) and how an answer becomes a case fact.
+
+A support shape says what supports its criterion: a relevant finding with one of some codes (and
+a source), a relevant treatment of some services with a status, a request field with a value, or
+a derived property, which kb/fhir/questionnaire.ttl maps to the fact its rule reads. Each becomes
+a :class:`Question` with its FHIR answer type (choice, boolean, date, decimal, string) and, for a
+choice, its options; :func:`apply` writes an answer into the case. No clinical wording here: the
+text of a question is the criterion's documentation_needed (kb/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import RDF, RDFS, SH, XSD
+from rdflib.term import Node
+
+from ..namespaces import MTUS
+from ..rulebase import RuleBase
+from .codemap import CODE, FMAP
+
+_FINDING_PATHS = (MTUS.relevantFinding, MTUS.finding)
+_TREATMENT_PATHS = (MTUS.relevantTreatment, MTUS.treatment)
+_TYPES = {XSD.boolean: "boolean", XSD.date: "date", XSD.decimal: "decimal", XSD.integer: "integer",
+          XSD.nonNegativeInteger: "integer", XSD.positiveInteger: "integer", XSD.double: "decimal"}
+
+
+@dataclass
+class Question:
+    """One question: where its answer goes (finding, treatment, diagnosis, request) and how."""
+
+    context: str
+    answer_type: str  # choice | boolean | date | decimal | integer | string
+    options: list[str] = field(default_factory=list)  # project codes (local names), for choice
+    sources: dict[str, str] = field(default_factory=dict)  # finding code -> source it must have
+    statuses: dict[str, str] = field(default_factory=dict)  # treatment code -> status it records
+    field: str | None = None  # request field, or the field an answer fills (diagnosis since)
+    code: str | None = None  # diagnosis code an answer records
+    value: Any = None  # the value the shape asks for (boolean request fields)
+    mapped: bool = True  # False: a free-text question whose answer is reported, not reasoned on
+
+
+def _local(node: Node) -> str:
+    return str(node)[len(CODE):] if str(node).startswith(CODE) else str(node)
+
+
+def _list(g: Graph, node: Node | None) -> list[Node]:
+    return list(Collection(g, node)) if node is not None else []
+
+
+class Reader:
+    def __init__(self, rb: RuleBase) -> None:
+        self.rb = rb
+        self.g = rb.shapes
+        # the case-format field of each property (the JSON-LD context, read backwards)
+        self.fields: dict[str, str] = {}
+        for name, term in rb.context["@context"].items():
+            iri = term.get("@id") if isinstance(term, dict) else term
+            if isinstance(iri, str) and iri.startswith("mtus:"):
+                self.fields.setdefault(str(MTUS) + iri[5:], name)
+
+    def members(self, cls: Node) -> list[str]:
+        return sorted(_local(c) for c in self.rb.closure.subjects(RDF.type, cls)
+                      if isinstance(c, URIRef) and str(c).startswith(CODE))
+
+    def _values(self, prop_shape: Node) -> list[str]:
+        g = self.g
+        out = [_local(v) for v in g.objects(prop_shape, SH.hasValue)]
+        for lst in g.objects(prop_shape, SH["in"]):
+            out += [_local(v) for v in _list(g, lst)]
+        for cls in g.objects(prop_shape, SH["class"]):
+            out += self.members(cls)
+        for lst in g.objects(prop_shape, SH["or"]):
+            for member in _list(g, lst):
+                out += self._values(member)
+        return out
+
+    def _paths(self, prop_shape: Node) -> list[Node]:
+        path = self.g.value(prop_shape, SH.path)
+        if isinstance(path, URIRef):
+            return [path]
+        alt = self.g.value(path, SH.alternativePath) if path is not None else None
+        if alt is not None:
+            return _list(self.g, alt)
+        return [tuple(_list(self.g, path))] if path is not None else []  # type: ignore[list-item]
+
+    def _value_shapes(self, prop_shape: Node) -> list[Node]:
+        g = self.g
+        found = list(g.objects(prop_shape, SH.qualifiedValueShape)) + list(g.objects(prop_shape, SH.node))
+        for key in (SH["or"], SH["and"], SH.xone):
+            for lst in g.objects(prop_shape, key):
+                found += _list(g, lst)
+        return found
+
+    def _constraints(self, shape: Node, out: dict[str, list[str]], depth: int = 0) -> list[Node]:
+        """The code, service, drug, status and source values a node shape (and the shapes it
+        combines) accepts, into ``out``; returns its other property shapes."""
+        if depth > 6:
+            return []
+        rest: list[Node] = []
+        g = self.g
+        for prop in g.objects(shape, SH.property):
+            paths = self._paths(prop)
+            names = {MTUS.code: "code", MTUS.service: "service", MTUS.drug: "drug", MTUS.status: "status",
+                     MTUS.source: "source"}
+            if len(paths) == 1 and paths[0] in names:
+                out.setdefault(names[paths[0]], []).extend(self._values(prop))
+            elif len(paths) == 1 and isinstance(paths[0], tuple) and paths[0][:1] == (MTUS.outcome,):
+                out.setdefault("outcome", []).append(str(paths[0][-1]))
+            else:
+                rest.append(prop)
+        for key in (SH["or"], SH["and"], SH.xone):
+            for lst in g.objects(shape, key):
+                for member in _list(g, lst):
+                    rest += self._constraints(member, out, depth + 1)
+        for node in g.objects(shape, SH.node):
+            rest += self._constraints(node, out, depth + 1)
+        return rest
+
+    def questions(self, shape: Node) -> list[Question]:
+        """The questions that would document what ``shape`` (a support shape) looks for."""
+        found: list[Question] = []
+        self._walk(shape, found, 0)
+        return merge(found)
+
+    def _walk(self, shape: Node, found: list[Question], depth: int) -> None:
+        g = self.g
+        if depth > 6:
+            return
+        for prop in list(g.objects(shape, SH.property)):
+            paths = self._paths(prop)
+            if any(p in _FINDING_PATHS or p in _TREATMENT_PATHS for p in paths):
+                for vs in self._value_shapes(prop) or [prop]:
+                    self._fact(vs, paths, found)
+            elif len(paths) == 1 and isinstance(paths[0], URIRef):
+                found.append(self._request_field(paths[0], prop))
+            else:
+                found.append(Question("none", "string", mapped=False))
+        for key in (SH["or"], SH["and"], SH.xone):
+            for lst in g.objects(shape, key):
+                for member in _list(g, lst):
+                    self._walk(member, found, depth + 1)
+
+    def _fact(self, value_shape: Node, paths: list[Node], found: list[Question]) -> None:
+        """A finding or a treatment that the value shape accepts (each branch of an sh:or)."""
+        branches = []
+        for lst in self.g.objects(value_shape, SH["or"]):
+            branches += _list(self.g, lst)
+        for branch in branches or [value_shape]:
+            seen: dict[str, list[str]] = {}
+            self._constraints(value_shape if not branches else branch, seen)
+            if branches:  # what the shape requires beside its sh:or
+                for prop in self.g.objects(value_shape, SH.property):
+                    self._constraints_of_prop(prop, seen)
+            if seen.get("code"):
+                src = seen.get("source") or []
+                found.append(Question("finding", "choice", options=list(dict.fromkeys(seen["code"])),
+                                      sources={c: src[0] for c in seen["code"]} if src else {}))
+            elif seen.get("service") or seen.get("drug"):
+                status = (seen.get("status") or [None])[0]
+                if status is None and seen.get("outcome"):
+                    status = "failed"
+                options = list(dict.fromkeys(seen.get("service", []) + seen.get("drug", [])))
+                found.append(Question("treatment", "choice", options=options,
+                                      statuses={c: status for c in options} if status else {}))
+            elif any(p in _FINDING_PATHS or p in _TREATMENT_PATHS for p in paths):
+                found.append(Question("none", "string", mapped=False))
+
+    def _constraints_of_prop(self, prop: Node, out: dict[str, list[str]]) -> None:
+        paths = self._paths(prop)
+        names = {MTUS.code: "code", MTUS.service: "service", MTUS.drug: "drug", MTUS.status: "status",
+                 MTUS.source: "source"}
+        if len(paths) == 1 and paths[0] in names:
+            out.setdefault(names[paths[0]], []).extend(self._values(prop))
+
+    def _request_field(self, prop: URIRef, prop_shape: Node) -> Question:
+        """A request property: a case field with its type, or a derived property that
+        kb/fhir/questionnaire.ttl maps to the fact that documents it."""
+        kb = self.rb.kb
+        template = kb.value(prop, FMAP.answeredBy)
+        if template is not None:
+            cls = kb.value(template, FMAP.optionsOfClass)
+            status = kb.value(template, FMAP.status)
+            code = kb.value(template, FMAP.code)
+            options = self.members(cls) if cls is not None else []
+            return Question(str(kb.value(template, FMAP.answerContext)), str(kb.value(template, FMAP.answerType)),
+                            options=options,
+                            statuses={c: _local(status) for c in options} if status is not None else {},
+                            field=str(kb.value(template, FMAP.answerField) or "") or None,
+                            code=_local(code) if code is not None else None)
+        name = self.fields.get(str(prop))
+        if name is None:
+            return Question("none", "string", mapped=False)
+        value = self.g.value(prop_shape, SH.hasValue)
+        rng = self.rb.ontology.value(prop, RDFS.range)
+        kind = _TYPES.get(rng) if isinstance(rng, URIRef) else None  # type: ignore[arg-type]
+        if isinstance(value, Literal) and isinstance(value.toPython(), bool):
+            kind = "boolean"
+        if kind is None:
+            return Question("none", "string", mapped=False)
+        return Question("request", kind, field=name, value=value.toPython() if isinstance(value, Literal) else None)
+
+
+def merge(found: list[Question]) -> list[Question]:
+    """Choices about the same list (findings, or treatments with one status) become one question;
+    an unmapped question is kept only if nothing else documents the criterion."""
+    out: list[Question] = []
+    for q in found:
+        twin = next((o for o in out if q.answer_type == "choice" and o.answer_type == "choice"
+                     and o.context == q.context), None)
+        if twin is not None:
+            twin.options += [c for c in q.options if c not in twin.options]
+            twin.sources.update({k: v for k, v in q.sources.items() if k not in twin.sources})
+            twin.statuses.update({k: v for k, v in q.statuses.items() if k not in twin.statuses})
+        elif q.mapped or not any(o.mapped for o in out):
+            out.append(q)
+    if any(o.mapped for o in out):
+        out = [o for o in out if o.mapped]
+    return out
+
+
+def apply(case: dict[str, Any], request_id: str, question: Question, answers: list[Any]) -> bool:
+    """Write the answers to ``question`` (values: codes for a choice, else a bool, a date text or
+    a number) into ``case`` for the request ``request_id``; False when the question is not mapped."""
+    request = next(r for r in case.get("requests", []) if str(r.get("id")) == request_id)
+    if not question.mapped:  # kept with the request as a note: shown to a reader, never reasoned on
+        texts = [str(a) for a in answers if str(a).strip()]
+        if texts:
+            request["note"] = " ".join(filter(None, [request.get("note"), *texts]))
+        return False
+    where = {k: request[k] for k in ("region", "laterality") if request.get(k)}
+
+    def add(key: str, fact: dict[str, Any]) -> None:
+        facts = case.setdefault(key, [])
+        if fact not in facts:  # the same fact answered twice is documented once
+            facts.append(fact)
+
+    for answer in answers:
+        if question.context == "finding":
+            fact: dict[str, Any] = {"code": answer, **where, "present": True}
+            if question.sources.get(answer):
+                fact["source"] = question.sources[answer]
+            add("findings", fact)
+        elif question.context == "treatment":
+            treatment: dict[str, Any] = {"drug" if answer in _DRUGS else "service": answer}
+            if where.get("region"):
+                treatment["region"] = where["region"]
+            if question.statuses.get(answer):
+                treatment["status"] = question.statuses[answer]
+            add("treatments", treatment)
+        elif question.context == "diagnosis":
+            add("diagnoses", {"code": question.code, **where, question.field or "since": answer})
+        elif question.context == "request" and question.field:
+            request[question.field] = answer
+    return True
+
+
+_DRUGS: set[str] = set()
+
+
+def load_drugs(rb: RuleBase) -> None:
+    """The drug codes (a treatment answer that is a drug goes in ``drug``, not ``service``)."""
+    if not _DRUGS:
+        _DRUGS.update(_local(d) for d in rb.closure.subjects(RDF.type, MTUS.Drug) if isinstance(d, URIRef))
