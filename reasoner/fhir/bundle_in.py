@@ -185,7 +185,7 @@ class _Reader:
         day = _date(res.get("effectiveDateTime"))
         if day:
             entry["date"] = day
-        notes = [n.get("text") for n in res.get("note") or [] if isinstance(n, dict) and n.get("text")]
+        notes = [str(n["text"]) for n in res.get("note") or [] if isinstance(n, dict) and n.get("text")]
         if notes:
             entry["note"] = " ".join(notes)
         case.setdefault("findings", []).append(entry)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
+from rdflib.term import Node
 
 from ..namespaces import MTUS
 from ..rulebase import RuleBase
@@ -40,17 +41,17 @@ class CodeMap:
         kb = rb.kb
         for scheme, system in kb.subject_objects(FMAP.system):
             self.systems[str(system)] = scheme  # type: ignore[assignment]
-        scheme_system = {scheme: system for system, scheme in self.systems.items()}
+        scheme_system: dict[Node, str] = {scheme: system for system, scheme in self.systems.items()}
         for concept in kb.subjects(RDF.type, SKOS.Concept):
-            scheme = kb.value(concept, SKOS.inScheme)
+            in_scheme = kb.value(concept, SKOS.inScheme)
             notation = kb.value(concept, SKOS.notation)
-            if scheme not in scheme_system or notation is None:
+            if in_scheme is None or in_scheme not in scheme_system or notation is None:
                 continue
             exact = kb.value(concept, SKOS.exactMatch)
             close = kb.value(concept, SKOS.closeMatch)
             normal = kb.value(concept, FMAP.studyNormal)
             work = kb.value(concept, FMAP.workRelated)
-            self.entries[(scheme_system[scheme], str(notation))] = Mapped(
+            self.entries[(scheme_system[in_scheme], str(notation))] = Mapped(
                 target=exact if isinstance(exact, URIRef) else close if isinstance(close, URIRef) else None,
                 exact=exact is not None,
                 region=kb.value(concept, FMAP.region),  # type: ignore[arg-type]

@@ -25,6 +25,8 @@ from .codemap import CODE, FMAP
 
 _FINDING_PATHS = (MTUS.relevantFinding, MTUS.finding)
 _TREATMENT_PATHS = (MTUS.relevantTreatment, MTUS.treatment)
+_NAMES = {MTUS.code: "code", MTUS.service: "service", MTUS.drug: "drug", MTUS.status: "status",
+          MTUS.source: "source"}
 _TYPES = {XSD.boolean: "boolean", XSD.date: "date", XSD.decimal: "decimal", XSD.integer: "integer",
           XSD.nonNegativeInteger: "integer", XSD.positiveInteger: "integer", XSD.double: "decimal"}
 
@@ -45,7 +47,7 @@ class Question:
 
 
 def _local(node: Node) -> str:
-    return str(node)[len(CODE):] if str(node).startswith(CODE) else str(node)
+    return str(node).removeprefix(CODE)
 
 
 def _list(g: Graph, node: Node | None) -> list[Node]:
@@ -105,10 +107,9 @@ class Reader:
         g = self.g
         for prop in g.objects(shape, SH.property):
             paths = self._paths(prop)
-            names = {MTUS.code: "code", MTUS.service: "service", MTUS.drug: "drug", MTUS.status: "status",
-                     MTUS.source: "source"}
-            if len(paths) == 1 and paths[0] in names:
-                out.setdefault(names[paths[0]], []).extend(self._values(prop))
+            name = _NAMES.get(paths[0]) if len(paths) == 1 and isinstance(paths[0], URIRef) else None
+            if name is not None:
+                out.setdefault(name, []).extend(self._values(prop))
             elif len(paths) == 1 and isinstance(paths[0], tuple) and paths[0][:1] == (MTUS.outcome,):
                 out.setdefault("outcome", []).append(str(paths[0][-1]))
             else:
@@ -161,7 +162,7 @@ class Reader:
                 found.append(Question("finding", "choice", options=list(dict.fromkeys(seen["code"])),
                                       sources={c: src[0] for c in seen["code"]} if src else {}))
             elif seen.get("service") or seen.get("drug"):
-                status = (seen.get("status") or [None])[0]
+                status: str | None = (seen.get("status") or [None])[0]  # type: ignore[list-item]
                 if status is None and seen.get("outcome"):
                     status = "failed"
                 options = list(dict.fromkeys(seen.get("service", []) + seen.get("drug", [])))
@@ -172,10 +173,9 @@ class Reader:
 
     def _constraints_of_prop(self, prop: Node, out: dict[str, list[str]]) -> None:
         paths = self._paths(prop)
-        names = {MTUS.code: "code", MTUS.service: "service", MTUS.drug: "drug", MTUS.status: "status",
-                 MTUS.source: "source"}
-        if len(paths) == 1 and paths[0] in names:
-            out.setdefault(names[paths[0]], []).extend(self._values(prop))
+        name = _NAMES.get(paths[0]) if len(paths) == 1 and isinstance(paths[0], URIRef) else None
+        if name is not None:
+            out.setdefault(name, []).extend(self._values(prop))
 
     def _request_field(self, prop: URIRef, prop_shape: Node) -> Question:
         """A request property: a case field with its type, or a derived property that
@@ -197,7 +197,7 @@ class Reader:
             return Question("none", "string", mapped=False)
         value = self.g.value(prop_shape, SH.hasValue)
         rng = self.rb.ontology.value(prop, RDFS.range)
-        kind = _TYPES.get(rng) if isinstance(rng, URIRef) else None  # type: ignore[arg-type]
+        kind = _TYPES.get(rng) if isinstance(rng, URIRef) else None
         if isinstance(value, Literal) and isinstance(value.toPython(), bool):
             kind = "boolean"
         if kind is None:
