@@ -432,7 +432,9 @@ def to_case(data: dict[str, Any], rb: RuleBase, source: str = "(Bundle)") -> dic
         res = entry.get("resource") or {}
         kind = res.get("resourceType")
         path = f"entry[{i}].resource"
-        if kind in handlers:
+        if not isinstance(entry.get("resource"), dict):
+            reader.problem(f"entry[{i}].resource", "expected a resource")
+        elif kind in handlers:
             reader.subject(res, path, "patient" if kind == "ImagingStudy" and "patient" in res else "subject")
             handlers[kind](res, path, case)
         elif kind in ("ServiceRequest", "MedicationRequest"):
