@@ -7,6 +7,8 @@ the models are the validation: reasoner/fhir/validate.py)."""
 from __future__ import annotations
 
 import copy
+import functools
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -37,10 +39,34 @@ def _items(det: reasoner.Determination) -> list[tuple[str, str, list[tuple[str, 
                                              for r in top.walk()], i.flags) for i in det.items]
 
 
+@functools.cache
+def _r4_schema() -> Any:
+    """HL7's FHIR R4 JSON Schema (tests/data/fhir/README.md says where it comes from)."""
+    import jsonschema
+
+    with gzip.open(ROOT / "tests" / "data" / "fhir" / "fhir.schema.json.gz", "rt", encoding="utf-8") as handle:
+        return jsonschema.Draft6Validator(json.load(handle))
+
+
+def _r4_problems(resource: dict[str, Any]) -> list[str]:
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:200]}" for e in _r4_schema().iter_errors(resource)]
+
+
 def _round_trips(resource: dict[str, Any]) -> None:
-    """Parsed by its R4 model and written back unchanged."""
+    """Valid against the FHIR R4 JSON Schema, parsed by its fhir.resources model and written
+    back unchanged."""
+    assert _r4_problems(resource) == []
     parsed = validate.validate(resource)
     assert json.loads(parsed.model_dump_json(exclude_none=True)) == resource
+
+
+def test_the_r4_schema_refuses_what_r4_refuses() -> None:
+    questionnaire = {"resourceType": "Questionnaire", "status": "active",
+                     "item": [{"linkId": "1", "type": "choice", "answerOption": [{"valueCoding": {"code": "a"}}]}]}
+    assert _r4_problems(questionnaire) == []
+    assert _r4_problems({**questionnaire, "item": [{"linkId": "1", "type": "no-such-type"}]})
+    assert _r4_problems({**questionnaire, "unknownField": 1})
+    assert _r4_problems({"resourceType": "ClaimResponse", "status": "active"})  # no type, use, patient, ...
 
 
 def _find(items: list[dict[str, Any]], criterion: str, code: str) -> str:

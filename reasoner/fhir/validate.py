@@ -1,6 +1,6 @@
-"""FHIR resources checked against the R4 models of fhir.resources (pydantic): the official
-fhir.schema.json is not shipped by any package the project installs, so the models are the
-validation (fhir.resources 8 ships R4B, 4.3.0: the resources used here, Bundle, Patient,
+"""FHIR resources checked at run time against the models of fhir.resources (pydantic; the tests
+also check what the project writes against HL7's R4 JSON Schema, tests/data/fhir/). fhir.resources
+8 ships R4B, 4.3.0: the resources used here, Bundle, Patient,
 Condition, Observation, Procedure, MedicationStatement, MedicationRequest, ServiceRequest,
 DiagnosticReport, ImagingStudy, Claim, ClaimResponse, Questionnaire, QuestionnaireResponse and
 Provenance, have the same structure in R4 4.0.1 for every element this project reads or writes)."""
