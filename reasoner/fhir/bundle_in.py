@@ -34,6 +34,9 @@ EXT_UR = EXT + "utilization-review"
 EXT_TREATMENT_STATUS = EXT + "treatment-status"
 EXT_TREATMENT_OUTCOME = EXT + "treatment-outcome"
 EXT_REQUESTED = "http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-requestedService"
+#: a case-format field that FHIR has no element for, named by the field (docs/fhir.md)
+EXT_FIELD = EXT + "case-field"
+_VALUE_KEYS = ("valueBoolean", "valueInteger", "valueDecimal", "valueDate", "valueCode", "valueString")
 
 #: resources that carry no clinical fact the case format holds; read as context, never as facts
 _ADMINISTRATIVE = frozenset({"Practitioner", "PractitionerRole", "Organization", "Coverage", "Encounter",
@@ -41,10 +44,12 @@ _ADMINISTRATIVE = frozenset({"Practitioner", "PractitionerRole", "Organization",
 _READ = frozenset({"Patient", "Condition", "Observation", "Procedure", "MedicationStatement",
                    "MedicationRequest", "ServiceRequest", "DiagnosticReport", "ImagingStudy", "Claim"})
 _PROCEDURE_STATUS = {"completed": "completed", "in-progress": "ongoing", "stopped": "discontinued",
-                     "on-hold": "discontinued"}
-_OUTCOME_FIELDS = {"functional_improvement": "valueBoolean", "pain_relief_percent": "valueDecimal",
-                   "relief_weeks": "valueDecimal", "medication_reduced": "valueBoolean",
-                   "work_restrictions_reduced": "valueBoolean", "adl_improved": "valueBoolean"}
+                     "on-hold": "discontinued", "unknown": None}
+ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
+_NUMBER = ("valueDecimal", "valueInteger")
+_OUTCOME_FIELDS = {"functional_improvement": ("valueBoolean",), "pain_relief_percent": _NUMBER,
+                   "relief_weeks": _NUMBER, "medication_reduced": ("valueBoolean",),
+                   "work_restrictions_reduced": ("valueBoolean",), "adl_improved": ("valueBoolean",)}
 
 
 def is_bundle(data: Any) -> bool:
@@ -69,6 +74,49 @@ def _ext(node: dict[str, Any], url: str) -> list[dict[str, Any]]:
     return [e for e in node.get("extension") or [] if isinstance(e, dict) and e.get("url") == url]
 
 
+def list_fields(rb: RuleBase) -> frozenset[str]:
+    """The case-format fields that hold a list (``@container: @set`` in the JSON-LD context)."""
+    found = set()
+
+    def walk(context: dict[str, Any]) -> None:
+        for name, term in context.items():
+            if isinstance(term, dict):
+                if term.get("@container") == "@set":
+                    found.add(name)
+                if isinstance(term.get("@context"), dict):
+                    walk(term["@context"])
+
+    walk(rb.context["@context"])
+    return frozenset(found)
+
+
+def _field_value(part: dict[str, Any], lists: frozenset[str], path: str, reader: Any) -> Any:
+    if part.get("extension"):
+        return _fields(part, lists, path, reader)
+    for key in _VALUE_KEYS:
+        if key in part:
+            return part[key]
+    reader.problem(path, f"case-field: expected one of {', '.join(_VALUE_KEYS)} or nested parts")
+    return None
+
+
+def _fields(node: dict[str, Any], lists: frozenset[str], path: str, reader: Any) -> dict[str, Any]:
+    """The fields a case-field extension carries (each part's url is the case field's name; a
+    repeated part, or a list field, is a list; nested parts are a mapping)."""
+    out: dict[str, Any] = {}
+    for k, part in enumerate(node.get("extension") or []):
+        name = part.get("url") if isinstance(part, dict) else None
+        if not name:
+            reader.problem(f"{path}.extension[{k}]", "case-field: expected parts named by case fields")
+            continue
+        value = _field_value(part, lists, f"{path}.extension[{k}]", reader)
+        if name in out:
+            out[name] = (out[name] if isinstance(out[name], list) else [out[name]]) + [value]
+        else:
+            out[name] = [value] if name in lists else value
+    return out
+
+
 class _Reader:
     def __init__(self, bundle: dict[str, Any], rb: RuleBase, source: str) -> None:
         self.bundle = bundle
@@ -77,6 +125,18 @@ class _Reader:
         self.source = source
         self.problems: list[Problem] = []
         self.patient_refs: set[str] = set()
+        self.lists = list_fields(rb)
+
+    def extra(self, node: dict[str, Any] | None, path: str | None, out: dict[str, Any]) -> None:
+        """Fields of the case-field extension of ``node`` into ``out`` (what FHIR has no element
+        for: a request's levels, a medication's dose, ...)."""
+        for k, ext in enumerate(i for i in (node or {}).get("extension") or []):
+            if isinstance(ext, dict) and ext.get("url") == EXT_FIELD:
+                for name, value in _fields(ext, self.lists, f"{path}.extension[{k}]", self).items():
+                    if isinstance(out.get(name), dict) and isinstance(value, dict):
+                        out[name].update(value)  # the injury's fields beside Claim.accident
+                    else:
+                        out[name] = value
 
     def problem(self, path: str, message: str, suggestions: tuple[str, ...] = ()) -> None:
         self.problems.append(Problem(path, message, suggestions))
@@ -159,14 +219,22 @@ class _Reader:
             self.problem(f"{path}.verificationStatus", "a refuted Condition is not read: record a documented "
                          "negative as an Observation with valueBoolean false")
             return
-        code, mapped = self.code(res.get("code"), f"{path}.code", MTUS.FindingCode, "a project finding code")
-        if code is None:
-            return
-        entry: dict[str, Any] = {"code": _local(code)}
+        codings = [c for c in (res.get("code") or {}).get("coding") or [] if isinstance(c, dict)]
+        icd10 = next((str(c["code"]) for c in codings if c.get("system") == ICD10 and c.get("code")), None)
+        entry: dict[str, Any] = {}
+        mapped = None
+        if icd10 is None or any(self.map.lookup(c.get("system"), c.get("code")) for c in codings):
+            code, mapped = self.code(res.get("code"), f"{path}.code", MTUS.FindingCode, "a project finding code")
+            if code is None:
+                return
+            entry["code"] = _local(code)
+        if icd10 is not None:  # an ICD-10-CM code is kept as the diagnosis' icd10, mapped or not
+            entry["icd10"] = icd10
         self.site(res.get("bodySite"), f"{path}.bodySite", mapped, entry)
         since = _date(res.get("onsetDateTime"))
         if since:
             entry["since"] = since
+        self.extra(res, path, entry)
         case.setdefault("diagnoses", []).append(entry)
 
     def observation(self, res: dict[str, Any], path: str, case: dict[str, Any]) -> None:
@@ -188,18 +256,23 @@ class _Reader:
         notes = [str(n["text"]) for n in res.get("note") or [] if isinstance(n, dict) and n.get("text")]
         if notes:
             entry["note"] = " ".join(notes)
+        self.extra(res, path, entry)
         case.setdefault("findings", []).append(entry)
 
     def procedure(self, res: dict[str, Any], path: str, case: dict[str, Any]) -> None:
-        code, mapped = self.code(res.get("code"), f"{path}.code", MTUS.Service, "a project service code")
-        if code is None:
-            return
-        entry: dict[str, Any] = {"service": _local(code)}
+        entry: dict[str, Any] = {}
+        self.extra(res, path, entry)
+        mapped = None
+        if res.get("code") is not None or "drug" not in entry:  # a drug course may carry no procedure code
+            code, mapped = self.code(res.get("code"), f"{path}.code", MTUS.Service, "a project service code")
+            if code is None:
+                return
+            entry["service"] = _local(code)
         self.site(res.get("bodySite"), f"{path}.bodySite", mapped, entry)
         status = _PROCEDURE_STATUS.get(res.get("status", ""))
         for ext in _ext(res, EXT_TREATMENT_STATUS):
             status = ext.get("valueCode") or status
-        if status is None:
+        if status is None and res.get("status") != "unknown":
             self.problem(f"{path}.status", "expected completed, in-progress, stopped or on-hold (or the "
                          f"{EXT_TREATMENT_STATUS} extension)")
         else:
@@ -213,12 +286,14 @@ class _Reader:
         for ext in _ext(res, EXT_TREATMENT_OUTCOME):
             outcome = {}
             for sub in ext.get("extension") or []:
-                value_key = _OUTCOME_FIELDS.get(sub.get("url", ""))
-                if value_key is None:
+                value_keys = _OUTCOME_FIELDS.get(sub.get("url", ""))
+                if value_keys is None:
                     self.problem(f"{path}.extension", f"treatment-outcome: expected parts named "
                                  f"{', '.join(_OUTCOME_FIELDS)}")
-                elif value_key in sub:
-                    outcome[sub["url"]] = sub[value_key]
+                    continue
+                for key in value_keys:
+                    if key in sub:
+                        outcome[sub["url"]] = sub[key]
             entry["outcome"] = outcome
         case.setdefault("treatments", []).append(entry)
 
@@ -231,6 +306,7 @@ class _Reader:
         since = _date((res.get("effectivePeriod") or {}).get("start")) or _date(res.get("effectiveDateTime"))
         if since:
             entry["since"] = since
+        self.extra(res, path, entry)
         case.setdefault("medications", []).append(entry)
 
     def study_report(self, res: dict[str, Any], path: str, case: dict[str, Any]) -> None:
@@ -253,6 +329,7 @@ class _Reader:
             if found is not None:
                 findings.append(_local(found))
         entry["findings"] = findings
+        self.extra(res, path, entry)
         case.setdefault("studies", []).append(entry)
 
     def imaging_study(self, res: dict[str, Any], path: str, case: dict[str, Any]) -> None:
@@ -294,6 +371,11 @@ class _Reader:
                 out["days_supply"] = supply["expectedSupplyDuration"]["value"]
             if _date(res.get("authoredOn")):
                 out["prescribed_date"] = _date(res.get("authoredOn"))
+            for dosage in res.get("dosageInstruction") or []:
+                for rate in dosage.get("doseAndRate") or []:
+                    dose = rate.get("doseQuantity") or {}
+                    if dose.get("unit") == "mg" and isinstance(dose.get("value"), (int, float)):
+                        out["dose_mg"] = dose["value"]
         elif res:
             service, mapped = self.code(res.get("code"), f"{path}.code", MTUS.Service, "a project service code")
             if service is None:
@@ -316,6 +398,11 @@ class _Reader:
                 out["quantity"] = item["quantity"]["value"]
             if _date(item.get("servicedDate")):
                 out.setdefault("service_date", _date(item.get("servicedDate")))
+        for node, where in ((item, item_path), (res, path)):
+            quantity = (node or {}).get("quantityQuantity") or (node or {}).get("quantity") or {}
+            if quantity.get("system") == codemap.PROJECT_SYSTEM and quantity.get("code"):
+                out["unit"] = quantity["code"]
+            self.extra(node, where, out)
         self.site((res or {}).get("bodySite") or (item or {}).get("bodySite"),
                   f"{path}.bodySite" if (res or {}).get("bodySite") else f"{item_path}.bodySite", mapped, out)
         for node, where in ((res, path), (item, item_path)):
@@ -410,6 +497,7 @@ def to_case(data: dict[str, Any], rb: RuleBase, source: str = "(Bundle)") -> dic
             injury["body_regions"] = regions
         if injury:
             case["injury"] = injury
+        reader.extra(claim, path, case)  # case fields FHIR has no element for (an injury without a date)
         for k, item in enumerate(claim.get("item") or []):
             item_path = f"{path}.item[{k}]"
             target: dict[str, Any] = {}
