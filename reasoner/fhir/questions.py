@@ -106,13 +106,7 @@ class Reader:
         rest: list[Node] = []
         g = self.g
         for prop in g.objects(shape, SH.property):
-            paths = self._paths(prop)
-            name = _NAMES.get(paths[0]) if len(paths) == 1 and isinstance(paths[0], URIRef) else None
-            if name is not None:
-                out.setdefault(name, []).extend(self._values(prop))
-            elif len(paths) == 1 and isinstance(paths[0], tuple) and paths[0][:1] == (MTUS.outcome,):
-                out.setdefault("outcome", []).append(str(paths[0][-1]))
-            else:
+            if not self._constraints_of_prop(prop, out):
                 rest.append(prop)
         for key in (SH["or"], SH["and"], SH.xone):
             for lst in g.objects(shape, key):
@@ -138,7 +132,7 @@ class Reader:
                 for vs in self._value_shapes(prop) or [prop]:
                     self._fact(vs, paths, found)
             elif len(paths) == 1 and isinstance(paths[0], URIRef):
-                found.append(self._request_field(paths[0], prop))
+                found += self._request_field(paths[0], prop)
             else:
                 found.append(Question("none", "string", mapped=False))
         for key in (SH["or"], SH["and"], SH.xone):
@@ -171,38 +165,62 @@ class Reader:
             elif any(p in _FINDING_PATHS or p in _TREATMENT_PATHS for p in paths):
                 found.append(Question("none", "string", mapped=False))
 
-    def _constraints_of_prop(self, prop: Node, out: dict[str, list[str]]) -> None:
+    def _constraints_of_prop(self, prop: Node, out: dict[str, list[str]]) -> bool:
+        """The values one property shape accepts for a code, service, drug, status or source (or
+        a drug or service of a class, or an outcome), into ``out``; False for any other path."""
         paths = self._paths(prop)
-        name = _NAMES.get(paths[0]) if len(paths) == 1 and isinstance(paths[0], URIRef) else None
+        if len(paths) != 1:
+            return False
+        path = paths[0]
+        name = _NAMES.get(path) if isinstance(path, URIRef) else None
         if name is not None:
             out.setdefault(name, []).extend(self._values(prop))
+        elif isinstance(path, tuple) and path in ((MTUS.drug, RDF.type), (MTUS.service, RDF.type)):
+            kind = "drug" if path[0] == MTUS.drug else "service"  # a drug or service of a class
+            for cls in self.g.objects(prop, SH.hasValue):
+                out.setdefault(kind, []).extend(self.members(cls))
+        elif isinstance(path, tuple) and path[:1] == (MTUS.outcome,):
+            out.setdefault("outcome", []).append(str(path[-1]))
+        else:
+            return False
+        return True
 
-    def _request_field(self, prop: URIRef, prop_shape: Node) -> Question:
+    def _request_field(self, prop: URIRef, prop_shape: Node) -> list[Question]:
         """A request property: a case field with its type, or a derived property that
-        kb/fhir/questionnaire.ttl maps to the fact that documents it."""
+        kb/fhir/questionnaire.ttl maps to the facts that document it."""
         kb = self.rb.kb
-        template = kb.value(prop, FMAP.answeredBy)
-        if template is not None:
-            cls = kb.value(template, FMAP.optionsOfClass)
-            status = kb.value(template, FMAP.status)
-            code = kb.value(template, FMAP.code)
-            options = self.members(cls) if cls is not None else []
-            return Question(str(kb.value(template, FMAP.answerContext)), str(kb.value(template, FMAP.answerType)),
-                            options=options,
-                            statuses={c: _local(status) for c in options} if status is not None else {},
-                            field=str(kb.value(template, FMAP.answerField) or "") or None,
-                            code=_local(code) if code is not None else None)
+        templates = sorted(kb.objects(prop, FMAP.answeredBy), key=str)
+        if templates:
+            return [self._template(t, prop_shape) for t in templates]
         name = self.fields.get(str(prop))
         if name is None:
-            return Question("none", "string", mapped=False)
+            return [Question("none", "string", mapped=False)]
         value = self.g.value(prop_shape, SH.hasValue)
         rng = self.rb.ontology.value(prop, RDFS.range)
         kind = _TYPES.get(rng) if isinstance(rng, URIRef) else None
         if isinstance(value, Literal) and isinstance(value.toPython(), bool):
             kind = "boolean"
         if kind is None:
-            return Question("none", "string", mapped=False)
-        return Question("request", kind, field=name, value=value.toPython() if isinstance(value, Literal) else None)
+            return [Question("none", "string", mapped=False)]
+        return [Question("request", kind, field=name,
+                         value=value.toPython() if isinstance(value, Literal) else None)]
+
+    def _template(self, template: Node, prop_shape: Node) -> Question:
+        kb = self.rb.kb
+        cls = kb.value(template, FMAP.optionsOfClass)
+        options = self.members(cls) if cls is not None else []
+        if kb.value(template, FMAP.optionsFromShape) is not None:
+            for shape in [prop_shape, *self.g.objects(prop_shape, SH.qualifiedValueShape)]:
+                options += self._values(shape)
+        status = kb.value(template, FMAP.status)
+        source = kb.value(template, FMAP.source)
+        code = kb.value(template, FMAP.code)
+        return Question(str(kb.value(template, FMAP.answerContext)), str(kb.value(template, FMAP.answerType)),
+                        options=list(dict.fromkeys(options)),
+                        statuses={c: _local(status) for c in options} if status is not None else {},
+                        sources={c: _local(source) for c in options} if source is not None else {},
+                        field=str(kb.value(template, FMAP.answerField) or "") or None,
+                        code=_local(code) if code is not None else None)
 
 
 def merge(found: list[Question]) -> list[Question]:
