@@ -325,9 +325,12 @@ def test_the_service_routes(seed_questionnaire: dict[str, Any]) -> None:
             return [await client.post("/fhir/evaluate", content=body, headers=headers),
                     await client.post("/fhir/questionnaire", content=body, headers=headers),
                     await client.post("/fhir/evaluate", json=parameters),
-                    await client.post("/fhir/evaluate", json=bad)]
+                    await client.post("/fhir/evaluate", json=bad),
+                    await client.post("/evaluate", content=body, headers=headers)]
 
-    answer, questionnaire, answered, refused = asyncio.run(calls())
+    answer, questionnaire, answered, refused, plain = asyncio.run(calls())
+    assert plain.status_code == 200  # POST /evaluate takes a Bundle too, and answers the usual JSON
+    assert [i["decision"] for i in plain.json()["items"]] == ["upheld"] * 5
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/fhir+json")
     _round_trips(answer.json())
     items = answer.json()["entry"][0]["resource"]["item"]
