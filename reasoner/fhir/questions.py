@@ -40,10 +40,21 @@ class Question:
     options: list[str] = field(default_factory=list)  # project codes (local names), for choice
     sources: dict[str, str] = field(default_factory=dict)  # finding code -> source it must have
     statuses: dict[str, str] = field(default_factory=dict)  # treatment code -> status it records
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)  # treatment code -> its outcome
     field: str | None = None  # request field, or the field an answer fills (diagnosis since)
     code: str | None = None  # diagnosis code an answer records
     value: Any = None  # the value the shape asks for (boolean request fields)
     mapped: bool = True  # False: a free-text question whose answer is reported, not reasoned on
+
+
+def _literal(text: str) -> Any:
+    """An outcome value as the case format writes it (true, false, a number)."""
+    if text in ("true", "false"):
+        return text == "true"
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        return text
 
 
 def _local(node: Node) -> str:
@@ -148,20 +159,23 @@ class Reader:
         for branch in branches or [value_shape]:
             seen: dict[str, list[str]] = {}
             self._constraints(value_shape if not branches else branch, seen)
-            if branches:  # what the shape requires beside its sh:or
+            if branches:  # what the shape requires beside its sh:or (its properties, its sh:node)
                 for prop in self.g.objects(value_shape, SH.property):
                     self._constraints_of_prop(prop, seen)
+                for node in self.g.objects(value_shape, SH.node):
+                    self._constraints(node, seen, 1)
             if seen.get("code"):
                 src = seen.get("source") or []
                 found.append(Question("finding", "choice", options=list(dict.fromkeys(seen["code"])),
                                       sources={c: src[0] for c in seen["code"]} if src else {}))
             elif seen.get("service") or seen.get("drug"):
                 status: str | None = (seen.get("status") or [None])[0]  # type: ignore[list-item]
-                if status is None and seen.get("outcome"):
-                    status = "failed"
+                outcome = dict(o.split("=", 1) for o in seen.get("outcome", []))
                 options = list(dict.fromkeys(seen.get("service", []) + seen.get("drug", [])))
                 found.append(Question("treatment", "choice", options=options,
-                                      statuses={c: status for c in options} if status else {}))
+                                      statuses={c: status for c in options} if status else {},
+                                      outcomes={c: {k: _literal(v) for k, v in outcome.items()} for c in options}
+                                      if outcome else {}))
             elif any(p in _FINDING_PATHS or p in _TREATMENT_PATHS for p in paths):
                 found.append(Question("none", "string", mapped=False))
 
@@ -179,8 +193,13 @@ class Reader:
             kind = "drug" if path[0] == MTUS.drug else "service"  # a drug or service of a class
             for cls in self.g.objects(prop, SH.hasValue):
                 out.setdefault(kind, []).extend(self.members(cls))
-        elif isinstance(path, tuple) and path[:1] == (MTUS.outcome,):
-            out.setdefault("outcome", []).append(str(path[-1]))
+        elif isinstance(path, tuple) and len(path) == 2 and path[0] == MTUS.outcome:
+            name = self.fields.get(str(path[1]))  # an outcome field and the value the shape asks
+            values = list(self.g.objects(prop, SH.hasValue)) + [
+                v for lst in self.g.objects(prop, SH["in"]) for v in _list(self.g, lst)]
+            if name is None or not values or not isinstance(values[0], Literal):
+                return False
+            out.setdefault("outcome", []).append(f"{name}={values[0]}")
         else:
             return False
         return True
@@ -234,6 +253,7 @@ def merge(found: list[Question]) -> list[Question]:
             twin.options += [c for c in q.options if c not in twin.options]
             twin.sources.update({k: v for k, v in q.sources.items() if k not in twin.sources})
             twin.statuses.update({k: v for k, v in q.statuses.items() if k not in twin.statuses})
+            twin.outcomes.update({k: v for k, v in q.outcomes.items() if k not in twin.outcomes})
         elif q.mapped or not any(o.mapped for o in out):
             out.append(q)
     if any(o.mapped for o in out):
@@ -269,6 +289,8 @@ def apply(case: dict[str, Any], request_id: str, question: Question, answers: li
                 treatment["region"] = where["region"]
             if question.statuses.get(answer):
                 treatment["status"] = question.statuses[answer]
+            if question.outcomes.get(answer):
+                treatment["outcome"] = dict(question.outcomes[answer])
             add("treatments", treatment)
         elif question.context == "diagnosis":
             add("diagnoses", {"code": question.code, **where, question.field or "since": answer})
