@@ -497,7 +497,16 @@ def check(data: Any, rulebase: Any, source: str) -> None:
 
 def load(raw: bytes, suffix: str, rulebase: Any, source: str) -> dict[str, Any]:
     """A YAML or JSON case file's bytes as checked plain data (raises IntakeError)."""
-    data = parse(raw, suffix, source)
+    return mapping(parse(raw, suffix, source), rulebase, source)
+
+
+def mapping(data: Any, rulebase: Any, source: str) -> dict[str, Any]:
+    """Parsed data as a checked case: a FHIR R4 Bundle (a mapping with ``resourceType``) is read
+    into the case format first (reasoner/fhir, problems by Bundle path); then the checks above."""
+    if isinstance(data, dict) and "resourceType" in data:
+        from .fhir import bundle_in
+
+        data = bundle_in.to_case(data, rulebase, source)
     check(data, rulebase, source)
     assert isinstance(data, dict)
     return data

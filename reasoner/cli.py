@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 import tempfile
@@ -28,7 +29,7 @@ from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
 
-FORMATS = ("letter", "markdown", "json", "turtle", "html", "pdf")
+FORMATS = ("letter", "markdown", "json", "turtle", "html", "pdf", "fhir")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
                     help="fast path (default) or the reference path (rdflib + pySHACL); same decisions")
     ev.add_argument("--verbose", action="store_true",
                     help="with an intake error, also show the value found (messages never show it otherwise)")
+    ev.add_argument("--answers", type=Path, default=None, metavar="QR.json",
+                    help="a FHIR QuestionnaireResponse to the case's Questionnaire (mtus questionnaire): the "
+                         "case completed by its answers is decided (one case)")
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
                           "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
@@ -62,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     docs.add_parser(sub)
     for analyst_command in (batch, querylib, impact, generator, schemas):
         analyst_command.add_parser(sub)
+    from .fhir import command as fhir_command
+
+    fhir_command.add_parser(sub)
     _add_serve(sub)
     return parser
 
@@ -129,7 +136,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     rb = rulebase.get(args.rules)
     dets: list[Determination] = []
     failed: list[IntakeError] = []
-    for case in args.cases:
+    if args.answers is not None:  # FHIR: the case completed by a QuestionnaireResponse (reasoner/fhir)
+        from .fhir import command as fhir_command
+
+        cases = fhir_command.answered(args, rb)
+        if isinstance(cases, int):
+            return cases
+    else:
+        cases = args.cases
+    for case in cases:
         try:
             dets.append(engines.evaluate(case, rb, engine=args.engine, as_of=args.as_of))
         except IntakeError as exc:
@@ -143,7 +158,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
     if args.format == "pdf":
         return _write_pdf(dets, args.output, texts)
-    text = _render(dets, args.format, texts)
+    if args.format == "fhir":
+        from .fhir import determination_bundle
+
+        text = json.dumps(determination_bundle(dets, rb, args.engine), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = _render(dets, args.format, texts)
     if args.output:
         if not args.output.resolve().parent.is_dir():
             print(f"mtus: cannot write {args.output}: no such folder", file=sys.stderr)

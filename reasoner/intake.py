@@ -246,8 +246,8 @@ def read(case: str | Path | dict[str, Any] | Graph, rulebase: RuleBase) -> CaseI
         raw = case.serialize(format="nt").encode()
         return _from_graph(case, rulebase, "(graph)", raw)
     if isinstance(case, dict):
-        caseformat.check(case, rulebase, "(mapping)")
         raw = json.dumps(case, sort_keys=True, default=str).encode()
+        case = caseformat.mapping(case, rulebase, "(mapping)")  # a FHIR Bundle is read into a case here
         return _from_mapping(case, rulebase, "(mapping)", raw, checked=True)
     return _read_path(Path(case), rulebase)
 

@@ -115,8 +115,8 @@ def read(case: str | Path | dict[str, Any] | CaseTriples, rulebase: RuleBase) ->
     if isinstance(case, CaseTriples):
         return read_triples(case)
     if isinstance(case, dict):
-        caseformat.check(case, rulebase, "(mapping)")
         raw = json.dumps(case, sort_keys=True, default=str).encode()
+        case = caseformat.mapping(case, rulebase, "(mapping)")  # a FHIR Bundle is read into a case here
         return read_mapping(case, rulebase, "(mapping)", raw)
     path = Path(case)
     if path.suffix.lower() not in (".yaml", ".yml", ".json"):

@@ -296,6 +296,9 @@ def create_app(settings: Settings, rb: RuleBase | None = None) -> FastAPI:
                 "rulebase_digest": rb.digest}
 
     ui.add_routes(app, service)
+    from . import fhir_routes
+
+    fhir_routes.add_routes(app, service, read_body)
     app.openapi = openapi.customised(app)  # type: ignore[method-assign]
     return app
 

@@ -23,6 +23,7 @@ from ..rulebase import RuleBase
 #: request media type -> the suffix intake reads it by
 BODY_TYPES = {
     "application/json": ".json",
+    "application/fhir+json": ".json",  # a FHIR R4 Bundle of the case's resources (reasoner/fhir)
     "application/yaml": ".yaml",
     "application/x-yaml": ".yaml",
     "text/yaml": ".yaml",
