@@ -27,10 +27,10 @@ import contextlib
 import hashlib
 import hmac
 import io
-import secrets
-import stat
 import os
 import pickle
+import secrets
+import stat
 import sys
 import tempfile
 from collections import OrderedDict

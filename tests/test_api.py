@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import threading
 from pathlib import Path
+
+import pytest
 
 import reasoner
 from reasoner import CriterionStatus, Decision

@@ -227,8 +227,8 @@ def test_duplicate_request_ids_are_refused() -> None:
     data = seed()
     data["requests"][3]["id"] = data["requests"][1]["id"]
     assert problems_of(data) == [
-        "requests[3].id: duplicate request id: another request of the case has the same id "
-        "(each item is decided and stored by its id)"]
+        ("requests[3].id: duplicate request id: another request of the case has the same id "
+        "(each item is decided and stored by its id)")]
 
 
 def test_a_treatment_ending_after_the_review_date_is_impossible() -> None:
