@@ -1,0 +1,728 @@
+"""Verified counterfactuals (issue 14 part 1): what documentable change would turn a decision.
+
+For an upheld item, the smallest sets of changes to the case data, in case-format terms (an
+entry added to the findings, studies or treatments; a field of the request set; a documented
+negative re-documented), that turn it overturned; for an overturned item, the entries of the
+record whose absence would turn it upheld (what the decision rests on).
+
+Nothing here names a criterion, a section or a clinical fact. Candidates are derived from data:
+
+- the unmet criterion's shapes (support and contradiction roles): a code a shape names
+  (sh:hasValue, sh:in under mtus:code) fills the slot of each edit template of kb/counterfactual.ttl
+  whose slot class the code belongs to and which satisfies the helper shapes the code is asked
+  within (shape:OnExam ...); a request field a shape tests directly (the case-format field is
+  the JSON-LD context's term for the shape's path) is set to a value the shape lists or to the
+  bound its threshold has on the item's rule date;
+- the rules deriving a fact a shape tests (kb/rules/*.rq whose CONSTRUCT template has the
+  shape's path): the codes they name and the members of the classes they test with ``a``, and
+  the request fields they read (for a bound on a derived quantity), one level deep;
+- the criterion's contradicting facts: a documented negative finding (present: false) is
+  re-documented as present.
+
+Search, per item: each candidate alone (one re-evaluation each, which also tells which of the
+item's unmet criteria it satisfies); for a criterion no single change satisfies, pairs of
+candidates from different groups (a group is one shape property or one rule pattern), the first
+``pair_width`` of each group; then the unions of one satisfying set per unmet criterion, smallest
+first. Every union is re-evaluated through the same engine (reasoner.engines, fast path by
+default); only sets that turn the item are reported, and none is a superset of another. Bounds:
+at most ``max_size`` changes in a set, ``max_evaluations`` re-evaluations and ``max_sets`` sets
+per item; the report carries the bounds, the evaluations used and the seconds spent.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import itertools
+import json
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from . import engines, intake
+from . import rulebase as rulebase_module
+from .decisions import NOT_ADDRESSED, OVERTURNED, UPHELD, CriterionResult
+from .determination import Determination, ItemDecision
+from .errors import IntakeError, MtusError, Problem
+from .namespaces import MTUS
+from .rulebase import RuleBase
+from .namespaces import local_name
+from .texts import Texts
+
+CODE = Namespace("https://w3id.org/mtus/code/")
+KB = Namespace("https://w3id.org/mtus/kb/")
+_BOUNDS = (MTUS.maxInclusiveFrom, MTUS.maxExclusiveFrom, MTUS.minInclusiveFrom, MTUS.minExclusiveFrom)
+_LISTS = ("findings", "studies", "treatments", "medications", "diagnoses")
+
+__all__ = ["Change", "ChangeSet", "ItemCounterfactuals", "CaseCounterfactuals", "find", "DEFAULT_BOUNDS"]
+
+#: the default bounds of the search (documented in README and in every report)
+DEFAULT_BOUNDS = {"max_size": 4, "max_evaluations": 80, "max_sets": 5, "pair_width": 3}
+
+
+# ------------------------------------------------------------------------------------------
+# Results (plain data: the JSON form is what the CLI, the service and other modules read)
+
+@dataclass(frozen=True, order=True)
+class Change:
+    """One documentable change in case-format terms."""
+
+    action: str  # add | set | revise | remove
+    path: str  # findings | requests[0].quantity | findings[6]
+    value_json: str  # the entry added, the value set, the revised or removed entry (JSON)
+    template: str  # the edit template (kb local name)
+    text: str = field(compare=False, default="")
+
+    @property
+    def value(self) -> Any:
+        return json.loads(self.value_json)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"action": self.action, "path": self.path, "value": self.value,
+                "template": self.template, "text": self.text}
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    changes: tuple[Change, ...]
+    satisfies: tuple[str, ...]  # the criteria (ids) the set turns met or not applicable
+    turns_to: str  # the decision the changed case gets
+    text: str = ""
+    verified: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        return {"changes": [c.as_json() for c in self.changes], "satisfies": list(self.satisfies),
+                "turns_to": self.turns_to, "verified": self.verified, "text": self.text}
+
+
+@dataclass(frozen=True)
+class ItemCounterfactuals:
+    request_id: str
+    decision: str
+    #: would_overturn (sets that turn an upheld item), rests_on (entries whose absence turns an
+    #: overturned item), none (no set found: see ``reason``)
+    kind: str
+    sets: tuple[ChangeSet, ...]
+    #: why none: not_addressed, blocked (some unmet criterion has no derivable change), bound
+    #: (none found within the bounds); None when sets were found
+    reason: str | None
+    blocked: tuple[str, ...]  # the criteria no derivable change can satisfy
+    text: str
+    evaluations: int
+    seconds: float
+    bounds: dict[str, int]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"request": self.request_id, "decision": self.decision, "kind": self.kind,
+                "counterfactuals": [s.as_json() for s in self.sets], "reason": self.reason,
+                "blocked": list(self.blocked), "text": self.text,
+                "search": {"evaluations": self.evaluations, "seconds": round(self.seconds, 3), **self.bounds}}
+
+
+@dataclass(frozen=True)
+class CaseCounterfactuals:
+    case_id: str
+    items: tuple[ItemCounterfactuals, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"case": self.case_id, "items": [i.as_json() for i in self.items]}
+
+    def item(self, request_id: str) -> ItemCounterfactuals:
+        return next(i for i in self.items if i.request_id == request_id)
+
+
+# ------------------------------------------------------------------------------------------
+# The vocabulary: edit templates, the context's fields, the rules' terms
+
+@dataclass(frozen=True)
+class Template:
+    iri: URIRef
+    name: str
+    list: str
+    slot_field: str
+    slot_class: URIRef | None
+    satisfies: frozenset[URIRef]
+    sets: tuple[tuple[str, Any], ...]
+    copies: tuple[str, ...]
+    dated: tuple[str, ...]
+    start: tuple[str, ...]
+    order: int
+    text: str
+
+
+@dataclass(frozen=True)
+class RuleTerms:
+    name: str
+    codes: tuple[URIRef, ...]
+    classes: tuple[URIRef, ...]
+    predicates: tuple[URIRef, ...]
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a criterion's shape (or a rule behind it) asks, as a group of alternatives."""
+
+    group: str
+    kind: str  # code | set | bound
+    codes: tuple[URIRef, ...] = ()
+    named: frozenset[URIRef] = frozenset()
+    field: str = ""
+    values: tuple[Any, ...] = ()
+
+
+class Vocabulary:
+    """What the search reads from the rule base, built once per rule base."""
+
+    def __init__(self, rb: RuleBase) -> None:
+        self.rb = rb
+        self.templates = self._templates(rb.kb)
+        self.by_name = {t.name: t for t in self.templates}
+        self.fields = self._fields(rb.context)
+        self.rules = self._rules(rb)
+        self.producers: dict[URIRef, list[RuleTerms]] = {}
+        for rule in rb.rules:
+            for pred in _template_predicates(rule.query):
+                self.producers.setdefault(pred, []).append(self.rules[rule.name])
+        self._types: dict[URIRef, frozenset[URIRef]] = {}
+        self._members: dict[URIRef, tuple[URIRef, ...]] = {}
+        self._needs: dict[tuple[URIRef, dt.date | None], tuple[Need, ...]] = {}
+
+    @staticmethod
+    def _templates(kb: Graph) -> tuple[Template, ...]:
+        out = []
+        for iri in kb.subjects(RDF.type, MTUS.EditTemplate):
+            sets = tuple(sorted((str(kb.value(fv, MTUS.fieldName)), kb.value(fv, MTUS.fieldValue).toPython())
+                                for fv in kb.objects(iri, MTUS.setsField)))
+            out.append(Template(
+                iri=iri, name=local_name(iri), list=str(kb.value(iri, MTUS.editList) or ""),
+                slot_field=str(kb.value(iri, MTUS.slotField) or ""), slot_class=kb.value(iri, MTUS.slotClass),
+                satisfies=frozenset(kb.objects(iri, MTUS.satisfiesShape)), sets=sets,
+                copies=tuple(sorted(str(v) for v in kb.objects(iri, MTUS.copiesFromItem))),
+                dated=tuple(sorted(str(v) for v in kb.objects(iri, MTUS.datedField))),
+                start=tuple(sorted(str(v) for v in kb.objects(iri, MTUS.startField))),
+                order=int(kb.value(iri, MTUS.editOrder) or 0), text=str(kb.value(iri, MTUS.changeText) or "")))
+        return tuple(sorted(out, key=lambda t: (t.order, t.name)))
+
+    @staticmethod
+    def _fields(context: dict[str, Any]) -> dict[URIRef, str]:
+        """Ontology property -> case-format field, by the JSON-LD context's terms."""
+        ctx = context["@context"]
+        prefixes = {k: v for k, v in ctx.items() if isinstance(v, str) and v.endswith(("#", "/"))}
+        out: dict[URIRef, str] = {}
+        for term, definition in ctx.items():
+            iri = definition.get("@id") if isinstance(definition, dict) else definition
+            if not isinstance(iri, str) or term.startswith("@") or term in prefixes:
+                continue
+            prefix, _, rest = iri.partition(":")
+            full = prefixes[prefix] + rest if prefix in prefixes else iri
+            out.setdefault(URIRef(full), term)
+        return out
+
+    @staticmethod
+    def _rules(rb: RuleBase) -> dict[str, RuleTerms]:
+        out = {}
+        for rule in rb.rules:
+            codes: set[URIRef] = set()
+            classes: set[URIRef] = set()
+            preds: set[URIRef] = set()
+            for s, p, o in _algebra_triples(rule.query.algebra.get("p")):
+                if p == RDF.type and isinstance(o, URIRef):
+                    classes.add(o)
+                elif isinstance(p, URIRef):
+                    preds.add(p)
+                for term in (s, o):
+                    if isinstance(term, URIRef) and str(term).startswith(str(CODE)):
+                        codes.add(term)
+            for term in _algebra_terms(rule.query.algebra.get("p")):
+                if isinstance(term, URIRef) and str(term).startswith(str(CODE)):
+                    codes.add(term)
+            out[rule.name] = RuleTerms(rule.name, tuple(sorted(codes)), tuple(sorted(classes)), tuple(sorted(preds)))
+        return out
+
+    def types(self, code: URIRef) -> frozenset[URIRef]:
+        found = self._types.get(code)
+        if found is None:
+            found = self._types[code] = frozenset(o for o in self.rb.closure.objects(code, RDF.type)
+                                                  if isinstance(o, URIRef))
+        return found
+
+    def members(self, cls: URIRef) -> tuple[URIRef, ...]:
+        found = self._members.get(cls)
+        if found is None:
+            found = self._members[cls] = tuple(sorted(s for s in self.rb.closure.subjects(RDF.type, cls)
+                                                      if isinstance(s, URIRef) and str(s).startswith(str(CODE))))
+        return found
+
+    # -- needs of a criterion ----------------------------------------------------------------
+
+    def needs(self, result: CriterionResult) -> tuple[Need, ...]:
+        """The groups of alternatives the criterion (and its branches) asks, from its shapes."""
+        out: list[Need] = []
+        for res in result.walk():
+            crit = res.criterion
+            for role in (MTUS.Support, MTUS.Contradiction):
+                for shape in crit.shapes.get(role, ()):
+                    out += self._shape_needs(shape)
+        seen: set[tuple[Any, ...]] = set()
+        unique = []
+        for need in out:
+            key = (need.kind, need.codes, need.named, need.field, need.values)
+            if key not in seen:
+                seen.add(key)
+                unique.append(need)
+        return tuple(unique)
+
+    def _shape_needs(self, shape: URIRef) -> tuple[Need, ...]:
+        key = (shape, None)
+        found = self._needs.get(key)
+        if found is None:
+            found = self._needs[key] = tuple(self._walk(self.rb.shapes, shape, 0, str(local_name(shape))))
+        return found
+
+    def _walk(self, g: Graph, node: Node, depth: int, group: str) -> Iterator[Need]:
+        named = frozenset(m for lst in g.objects(node, SH["and"]) for m in Collection(g, lst)
+                          if isinstance(m, URIRef))
+        for member in (m for lst in g.objects(node, SH["and"]) for m in Collection(g, lst) if not isinstance(m, URIRef)):
+            yield from self._walk(g, member, depth, group)
+        for i, prop in enumerate(g.objects(node, SH.property)):
+            sub = f"{group}/{depth}.{i}"
+            path = g.value(prop, SH.path)
+            first = path if isinstance(path, URIRef) else g.value(path, RDF.first) if path is not None else None
+            values = [v for v in g.objects(prop, SH.hasValue)]
+            values += [v for lst in g.objects(prop, SH["in"]) for v in Collection(g, lst)]
+            if first == MTUS.code and values:
+                yield Need(sub, "code", tuple(v for v in values if isinstance(v, URIRef)), named)
+            elif depth == 0 and isinstance(path, URIRef) and path in self.fields and values:
+                yield Need(sub, "set", field=self.fields[path], values=tuple(values))
+            for bound in _BOUNDS:
+                threshold = g.value(prop, bound)
+                if threshold is None or depth != 0 or not isinstance(path, URIRef):
+                    continue
+                fields = [self.fields[path]] if path in self.fields else [
+                    self.fields[p] for r in self.producers.get(path, ()) for p in r.predicates if p in self.fields]
+                for name in dict.fromkeys(fields):
+                    yield Need(f"{sub}/{name}", "bound", field=name, values=(threshold, bound))
+            if isinstance(first, URIRef):
+                for rule in self.producers.get(first, ()):
+                    for cls in rule.classes:
+                        yield Need(f"{rule.name}:{local_name(cls)}", "code", self.members(cls))
+                    for code in rule.codes:
+                        yield Need(f"{rule.name}:{local_name(code)}", "code", (code,))
+            for q in g.objects(prop, SH.qualifiedValueShape):
+                yield from self._walk(g, q, depth + 1, sub)
+            for q in g.objects(prop, SH.node):
+                if not isinstance(q, URIRef):
+                    yield from self._walk(g, q, depth + 1, sub)
+            if g.value(prop, SH.property) is not None:
+                yield from self._walk(g, prop, depth + 1, sub)
+        for lst in g.objects(node, SH["or"]):
+            for member in Collection(g, lst):
+                if not isinstance(member, URIRef):
+                    yield from self._walk(g, member, depth, group)
+
+
+def _algebra_terms(node: Any) -> Iterator[Any]:
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _algebra_terms(value)
+    elif isinstance(node, (list, tuple, set)):
+        for value in node:
+            yield from _algebra_terms(value)
+    elif isinstance(node, URIRef):
+        yield node
+
+
+def _algebra_triples(node: Any) -> Iterator[tuple[Any, Any, Any]]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "triples" and isinstance(value, list):
+                for triple in value:
+                    if isinstance(triple, tuple) and len(triple) == 3:
+                        yield triple
+            else:
+                yield from _algebra_triples(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _algebra_triples(value)
+
+
+def _template_predicates(query: Any) -> set[URIRef]:
+    return {p for _, p, _ in query.algebra.get("template") or () if isinstance(p, URIRef)}
+
+
+_VOCABULARIES: dict[str, Vocabulary] = {}
+
+
+def vocabulary(rb: RuleBase) -> Vocabulary:
+    found = _VOCABULARIES.get(rb.build_id)
+    if found is None:
+        found = _VOCABULARIES[rb.build_id] = Vocabulary(rb)
+    return found
+
+
+# ------------------------------------------------------------------------------------------
+# Case data: reading, changing
+
+def case_data(case: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """The case as a plain mapping in the case format (a YAML or JSON path, or a mapping)."""
+    if isinstance(case, dict):
+        return copy.deepcopy(case)
+    path = Path(case)
+    if path.suffix.lower() not in (".yaml", ".yml", ".json"):
+        raise IntakeError(str(path), [Problem("(file)", "counterfactuals change the case data: give the case "
+                                              "as YAML or JSON in the case format")])
+    raw = path.read_text(encoding="utf-8")
+    data = yaml.load(raw, Loader=intake._CaseLoader) if path.suffix.lower() != ".json" else json.loads(raw)
+    if not isinstance(data, dict):
+        raise IntakeError(str(path), [Problem("(top level)", "expected a mapping of case fields")])
+    return data
+
+
+_INDEXED = re.compile(r"^(\w+)\[(\d+)\](?:\.(\w+))?$")
+
+
+def apply(data: dict[str, Any], changes: tuple[Change, ...] | list[Change]) -> dict[str, Any]:
+    """A copy of the case data with the changes applied (removals last, highest index first)."""
+    out = copy.deepcopy(data)
+    out.pop("expected", None)
+    removals = []
+    for change in changes:
+        if change.action == "add":
+            out.setdefault(change.path, []).append(change.value)
+            continue
+        m = _INDEXED.match(change.path)
+        if m is None:
+            raise ValueError(f"not a case-format path: {change.path}")
+        name, index, key = m.group(1), int(m.group(2)), m.group(3)
+        if change.action == "remove":
+            removals.append((name, index))
+        elif key is None:
+            out[name][index] = change.value
+        else:
+            out[name][index][key] = change.value
+    for name, index in sorted(removals, key=lambda r: -r[1]):
+        del out[name][index]
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# The search
+
+class _Search:
+    def __init__(self, data: dict[str, Any], det: Determination, rb: RuleBase, engine: str,
+                 bounds: dict[str, int]) -> None:
+        self.data = data
+        self.det = det
+        self.rb = rb
+        self.engine = engine
+        self.bounds = bounds
+        self.voc = vocabulary(rb)
+        self.texts = det.texts or Texts(rb.kb, rb.closure, rb.catalog.writer)
+        self.cache: dict[frozenset[Change], ItemDecision | None] = {}
+        self.evaluations = 0
+        self.request_index = {str(r.get("id")): i for i, r in enumerate(data.get("requests") or [])}
+        self.root = str(det.case_iri)
+
+    # -- evaluation --------------------------------------------------------------------------
+
+    def outcome(self, request_id: str, changes: frozenset[Change]) -> ItemDecision | None:
+        if changes in self.cache:
+            return self.cache[changes]
+        self.evaluations += 1
+        try:
+            det = engines.evaluate(apply(self.data, sorted(changes)), self.rb, engine=self.engine)
+            found = next((i for i in det.items if i.request_id == request_id), None)
+        except MtusError:
+            found = None
+        self.cache[changes] = found
+        return found
+
+    # -- candidates --------------------------------------------------------------------------
+
+    def candidates(self, item: ItemDecision, result: CriterionResult) -> list[tuple[str, Change]]:
+        """(group, change) for one unmet criterion, in the order the search tries them."""
+        request = (self.data.get("requests") or [])[self.request_index[item.request_id]]
+        out: list[tuple[str, Change]] = []
+        for fact in (f for r in result.walk() for f in r.contradicting):
+            change = self._revise(fact.node)
+            if change is not None:
+                out.append((f"revise:{change.path}", change))
+        for need in self.voc.needs(result):
+            if need.kind == "code":
+                for code in need.codes:
+                    for template in self.voc.templates:
+                        if template.slot_class is None or template.slot_class not in self.voc.types(code):
+                            continue
+                        if need.named and not need.named <= template.satisfies:
+                            continue
+                        out.append((need.group, self._add(template, code, request, item)))
+            elif need.kind == "set":
+                for value in need.values:
+                    out.append((need.group, self._set(item, need.field, value, "edit-request-code")))
+            elif need.kind == "bound":
+                value = self._bound(item, need.values[0], need.values[1])
+                if value is not None:
+                    out.append((need.group, self._set(item, need.field, value, "edit-request-bound")))
+        unique: dict[Change, str] = {}
+        for group, change in out:
+            unique.setdefault(change, group)
+        return [(g, c) for c, g in unique.items()]
+
+    def _revise(self, node: Node | None) -> Change | None:
+        if not isinstance(node, URIRef) or not str(node).startswith(self.root + "/"):
+            return None
+        parts = str(node)[len(self.root) + 1:].split("/")
+        if len(parts) != 2 or not parts[1].isdigit():
+            return None
+        name, index = parts[0], int(parts[1])
+        template = next((t for t in self.voc.templates if t.list == name and not t.slot_field and t.sets), None)
+        entries = self.data.get(name) or []
+        if template is None or index >= len(entries):
+            return None
+        entry = dict(entries[index])
+        if all(entry.get(k) == v for k, v in template.sets) or not any(k in entry for k, _ in template.sets):
+            return None
+        entry.update(dict(template.sets))
+        return self._change("revise", f"{name}[{index}]", entry, template)
+
+    def _add(self, template: Template, code: URIRef, request: dict[str, Any], item: ItemDecision) -> Change:
+        notation = self.texts.notation(code)
+        entry: dict[str, Any] = {}
+        entry[template.slot_field] = [notation] if template.slot_field == "findings" else notation
+        for key in template.copies:
+            if request.get(key) is not None:
+                entry[key] = request[key]
+        for key, value in template.sets:
+            entry[key] = value
+        review = str(self.data.get("review_date"))
+        for key in template.start:
+            entry[key] = str((self.data.get("injury") or {}).get("date") or review)
+        for key in template.dated:
+            entry[key] = review
+        return self._change("add", template.list, entry, template)
+
+    def _set(self, item: ItemDecision, name: str, value: Any, template: str) -> Change:
+        if isinstance(value, URIRef):
+            value = self.texts.notation(value)
+        elif isinstance(value, Literal):
+            value = value.toPython()
+        if isinstance(value, Decimal):
+            value = int(value) if value == value.to_integral_value() else float(value)
+        path = f"requests[{self.request_index[item.request_id]}].{name}"
+        return self._change("set", path, value, self.voc.by_name[template])
+
+    def _bound(self, item: ItemDecision, threshold: URIRef, bound: URIRef) -> Decimal | None:
+        day = item.rule_date or self.det.review_date
+        found = self.rb.values_on(day).get(threshold)
+        if found is None:
+            return None
+        value = found.value if isinstance(found.value, Decimal) else None
+        if value is None:
+            try:
+                value = Decimal(str(found.value))
+            except ArithmeticError:
+                return None
+        integral = value == value.to_integral_value()
+        if bound == MTUS.maxExclusiveFrom:
+            return value - 1 if integral else None
+        if bound == MTUS.minExclusiveFrom:
+            return value + 1 if integral else None
+        return value
+
+    def _change(self, action: str, path: str, value: Any, template: Template) -> Change:
+        return Change(action, path, json.dumps(value, sort_keys=True, default=str), template.name,
+                      self._words(template, action, path, value))
+
+    def _words(self, template: Template, action: str, path: str, value: Any) -> str:
+        t = self.texts
+        label = t.label
+        if action == "set":
+            return t(template.text, field=path.rsplit(".", 1)[-1].replace("_", " "),
+                     value=label(CODE[value]) if isinstance(value, str) else value)
+        if action == "remove":
+            return t(template.text, fact=self._entry_words(path.split("[")[0], value))
+        return self._entry_words(template.list, value, template)
+
+    def _entry_words(self, name: str, entry: dict[str, Any], template: Template | None = None) -> str:
+        t = self.texts
+        label = t.label
+        region = entry.get("region")
+        where = t("fact-region", region=label(CODE[region])) if region else ""
+        if template is not None and template.text == "change-study":
+            codes = entry.get("findings") or []
+            return t(template.text, kind=label(CODE[entry.get("kind")]), where=where,
+                     code=", ".join(label(CODE[c]) for c in codes))
+        if template is not None and template.text == "change-treatment":
+            what = entry.get("service") or entry.get("drug")
+            return t(template.text, what=label(CODE[what]), where=where)
+        if template is not None:
+            return t(template.text, code=label(CODE[entry.get("code")]), where=where)
+        # an entry as the record has it (what a decision rests on)
+        what = entry.get("code") or entry.get("service") or entry.get("drug") or entry.get("kind") or entry.get("icd10")
+        text = label(CODE[what]) if what else name
+        if entry.get("present") is False:
+            text = t("fact-finding-absent", source=label(CODE[entry.get("source")]) if entry.get("source")
+                     else t("unknown-source"), code=text, where=where)
+        return f"{text}{where}" if entry.get("present") is not False else text
+
+    # -- an upheld item ----------------------------------------------------------------------
+
+    def would_overturn(self, item: ItemDecision) -> tuple[list[ChangeSet], tuple[str, ...]]:
+        blockers = [r for r in item.criteria if r.unmet]
+        ids = {r.criterion.iri: local_name(r.criterion.iri) for r in blockers}
+        cands = {r.criterion.iri: self.candidates(item, r) for r in blockers}
+        blocked = tuple(ids[b] for b, c in cands.items() if not c)
+        if blocked:
+            return [], blocked
+        budget = self.bounds["max_evaluations"]
+        found: list[tuple[frozenset[Change], ItemDecision]] = []
+        fixes: dict[URIRef, list[frozenset[Change]]] = {b: [] for b in cands}
+
+        def run(changes: frozenset[Change]) -> ItemDecision | None:
+            if self.evaluations >= budget and changes not in self.cache:
+                return None
+            out = self.outcome(item.request_id, changes)
+            if out is None:
+                return None
+            if out.decision == OVERTURNED and not any(s <= changes for s, _ in found):
+                found.append((changes, out))
+            for res in out.criteria:
+                if res.criterion.iri in fixes and not res.unmet:
+                    if not any(s <= changes for s in fixes[res.criterion.iri]):
+                        fixes[res.criterion.iri].append(changes)
+            return out
+
+        # singles, criterion by criterion (one evaluation tells every criterion it satisfies)
+        for blocker in cands:
+            for _, change in cands[blocker]:
+                if fixes[blocker] and len(cands) > 1 and len(fixes[blocker]) >= self.bounds["pair_width"]:
+                    break
+                run(frozenset([change]))
+        # pairs across groups, for a criterion no single change satisfies
+        width = self.bounds["pair_width"]
+        for blocker, options in cands.items():
+            if fixes[blocker] or self.bounds["max_size"] < 2:
+                continue
+            by_group: dict[str, list[Change]] = {}
+            for group, change in options:
+                by_group.setdefault(group, []).append(change)
+            heads = {g: cs[:width] for g, cs in by_group.items()}
+            for g1, g2 in itertools.combinations(heads, 2):
+                for a, b in itertools.product(heads[g1], heads[g2]):
+                    if len(fixes[blocker]) >= width or self.evaluations >= budget:
+                        break
+                    run(frozenset([a, b]))
+        # unions: one satisfying set per unmet criterion, smallest first
+        if not found and all(fixes.values()):
+            combos = sorted({frozenset().union(*pick) for pick in itertools.product(*fixes.values())},
+                            key=lambda s: (len(s), sorted(s)))
+            for union in combos:
+                if len(union) > self.bounds["max_size"] or len(found) >= self.bounds["max_sets"]:
+                    continue
+                if any(s <= union for s, _ in found):
+                    continue
+                if self.evaluations >= budget:
+                    break
+                run(union)
+        minimal = [(s, o) for s, o in found if not any(t < s for t, _ in found)]
+        minimal.sort(key=lambda so: (len(so[0]), sorted(so[0])))
+        sets = []
+        for changes, out in minimal[: self.bounds["max_sets"]]:
+            satisfied = tuple(ids[r.criterion.iri] for r in out.criteria if r.criterion.iri in ids and not r.unmet)
+            sets.append(ChangeSet(tuple(sorted(changes)), satisfied, str(out.decision), self._set_text(changes)))
+        return sets, ()
+
+    def _set_text(self, changes: frozenset[Change], key: str = "counterfactual-set") -> str:
+        t = self.texts
+        documented = [c.text for c in sorted(changes) if c.action in ("add", "revise", "remove")]
+        requested = [c.text for c in sorted(changes) if c.action == "set"]
+        parts = []
+        if documented:
+            parts.append(t("counterfactual-documented", changes=_join(documented)))
+        if requested:
+            parts.append(t("counterfactual-requested", changes=_join(requested)))
+        if key == "counterfactual-rests-on":
+            return t(key, changes=_join([c.text for c in sorted(changes)]))
+        return t(key, changes=_join(parts))
+
+    # -- an overturned item ------------------------------------------------------------------
+
+    def rests_on(self, item: ItemDecision) -> list[ChangeSet]:
+        template = self.voc.by_name["edit-remove"]
+        sets = []
+        for name in _LISTS:
+            for index, entry in enumerate(self.data.get(name) or []):
+                if self.evaluations >= self.bounds["max_evaluations"]:
+                    break
+                change = Change("remove", f"{name}[{index}]", json.dumps(entry, sort_keys=True, default=str),
+                                template.name, "")
+                change = Change(change.action, change.path, change.value_json, change.template,
+                                self._words(template, "remove", change.path, entry))
+                out = self.outcome(item.request_id, frozenset([change]))
+                if out is not None and out.decision == UPHELD:
+                    broken = tuple(local_name(r.criterion.iri) for r in out.criteria if r.unmet)
+                    sets.append(ChangeSet((change,), broken, str(out.decision),
+                                          self._set_text(frozenset([change]), "counterfactual-rests-on")))
+        return sets[: self.bounds["max_sets"]]
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def find(case: str | Path | dict[str, Any], rules: RuleBase | Path | None = None, *,
+         request: str | None = None, engine: str = "fast", max_size: int | None = None,
+         max_evaluations: int | None = None, max_sets: int | None = None,
+         pair_width: int | None = None) -> CaseCounterfactuals:
+    """The verified counterfactuals of every item of a case (or of one request): see the module
+    docstring. The case is a YAML/JSON path or a mapping in the case format."""
+    rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
+    data = case_data(case)
+    det = engines.evaluate(copy.deepcopy(data), rb, engine=engine)
+    given = {"max_size": max_size, "max_evaluations": max_evaluations, "max_sets": max_sets,
+             "pair_width": pair_width}
+    bounds = {k: (v if v is not None else DEFAULT_BOUNDS[k]) for k, v in given.items()}
+    items = []
+    for item in det.items:
+        if request is not None and item.request_id != request:
+            continue
+        search = _Search(data, det, rb, engine, bounds)
+        start = time.perf_counter()
+        texts = search.texts
+        sets: list[ChangeSet] = []
+        blocked: tuple[str, ...] = ()
+        if item.decision == NOT_ADDRESSED:
+            kind, reason, text = "none", "not_addressed", texts("counterfactual-none-not-addressed")
+        elif item.decision == OVERTURNED:
+            sets = search.rests_on(item)
+            kind, reason = "rests_on", None if sets else "bound"
+            text = " ".join(s.text for s in sets)
+        else:
+            sets, blocked = search.would_overturn(item)
+            kind, reason = ("would_overturn", None) if sets else ("none", "blocked" if blocked else "bound")
+            if sets:
+                text = " ".join(s.text for s in sets)
+            elif blocked:
+                shortfalls = [r.criterion.shortfall or local_name(r.criterion.iri) for r in item.criteria
+                              if local_name(r.criterion.iri) in blocked]
+                text = texts("counterfactual-none-blocked", criteria=_join(shortfalls))
+            else:
+                text = texts("counterfactual-none-bound", size=bounds["max_size"],
+                             evaluations=bounds["max_evaluations"])
+        if kind == "rests_on" and not sets:
+            text = texts("counterfactual-none-bound", size=1, evaluations=bounds["max_evaluations"])
+        items.append(ItemCounterfactuals(item.request_id, str(item.decision), kind, tuple(sets), reason, blocked,
+                                         text, search.evaluations, time.perf_counter() - start, bounds))
+    return CaseCounterfactuals(det.case_id, tuple(items))
