@@ -15,7 +15,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from . import decisions, formulary, inference, intake, rationale, rulebase, selection, validation
+from . import decisions, formulary, inference, intake, quantity, rationale, rulebase, selection, validation
 from .catalog import Section
 from .determination import Determination, ItemDecision
 from .namespaces import MTUS
@@ -98,7 +98,8 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
     facts = rationale.fact_texts(working, results, texts)
     text = rationale.compose(section, results, decision, label, facts, texts)
     return ItemDecision(**base, decision=decision, section=section, criteria=results,
-                        ur_guideline_mismatch=mismatch, flags=flags, rationale=text, fact_text=facts)
+                        ur_guideline_mismatch=mismatch, flags=flags, rationale=text, fact_text=facts,
+                        supported_quantity=quantity.supported(results, rule.day if rule else None, texts))
 
 
 def evaluate(case: str | Path | dict[str, Any] | Graph, rules: RuleBase | Path | None = None, *,

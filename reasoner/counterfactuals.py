@@ -49,7 +49,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from . import engines, intake
+from . import engines, intake, ruleterms
 from . import rulebase as rulebase_module
 from .decisions import NOT_ADDRESSED, OVERTURNED, UPHELD, CriterionResult
 from .determination import Determination, ItemDecision
@@ -190,8 +190,9 @@ class Vocabulary:
         self.fields = self._fields(rb.context)
         self.rules = self._rules(rb)
         self.producers: dict[URIRef, list[RuleTerms]] = {}
+        properties = ruleterms.properties_of(rb.closure)
         for rule in rb.rules:
-            for pred in _template_predicates(rule.query):
+            for pred in ruleterms.derives(rule.query, properties):
                 self.producers.setdefault(pred, []).append(self.rules[rule.name])
         self._types: dict[URIRef, frozenset[URIRef]] = {}
         self._members: dict[URIRef, tuple[URIRef, ...]] = {}
@@ -235,7 +236,7 @@ class Vocabulary:
             codes: set[URIRef] = set()
             classes: set[URIRef] = set()
             preds: set[URIRef] = set()
-            for s, p, o in _algebra_triples(rule.query.algebra.get("p")):
+            for s, p, o in ruleterms.algebra_triples(rule.query.algebra.get("p")):
                 if p == RDF.type and isinstance(o, URIRef):
                     classes.add(o)
                 elif isinstance(p, URIRef):
@@ -243,7 +244,7 @@ class Vocabulary:
                 for term in (s, o):
                     if isinstance(term, URIRef) and str(term).startswith(str(CODE)):
                         codes.add(term)
-            for term in _algebra_terms(rule.query.algebra.get("p")):
+            for term in ruleterms.algebra_terms(rule.query.algebra.get("p")):
                 if isinstance(term, URIRef) and str(term).startswith(str(CODE)):
                     codes.add(term)
             out[rule.name] = RuleTerms(rule.name, tuple(sorted(codes)), tuple(sorted(classes)), tuple(sorted(preds)))
@@ -329,35 +330,6 @@ class Vocabulary:
             for member in Collection(g, lst):
                 if not isinstance(member, URIRef):
                     yield from self._walk(g, member, depth, group)
-
-
-def _algebra_terms(node: Any) -> Iterator[Any]:
-    if isinstance(node, dict):
-        for value in node.values():
-            yield from _algebra_terms(value)
-    elif isinstance(node, (list, tuple, set)):
-        for value in node:
-            yield from _algebra_terms(value)
-    elif isinstance(node, URIRef):
-        yield node
-
-
-def _algebra_triples(node: Any) -> Iterator[tuple[Any, Any, Any]]:
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "triples" and isinstance(value, list):
-                for triple in value:
-                    if isinstance(triple, tuple) and len(triple) == 3:
-                        yield triple
-            else:
-                yield from _algebra_triples(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            yield from _algebra_triples(value)
-
-
-def _template_predicates(query: Any) -> set[URIRef]:
-    return {p for _, p, _ in query.algebra.get("template") or () if isinstance(p, URIRef)}
 
 
 _VOCABULARIES: dict[str, Vocabulary] = {}

@@ -12,6 +12,7 @@ from rdflib import URIRef
 from .catalog import Section
 from .decisions import OVERTURNED, CriterionResult, Decision, Fact
 from .formulary import FormularyAnswer
+from .quantity import SupportedQuantity
 
 if TYPE_CHECKING:
     from .texts import Texts
@@ -43,6 +44,9 @@ class ItemDecision:
     cited_as: str = ""
     #: the formulary answer (8 CCR 9792.27) of a medication item, beside the decision
     formulary: FormularyAnswer | None = None
+    #: the most the guideline supports of a request over a limit, and what sets it (case format
+    #: v2 "Partial certification"; reasoner.quantity)
+    supported_quantity: SupportedQuantity | None = None
 
     @property
     def medically_necessary(self) -> bool:

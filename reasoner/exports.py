@@ -67,6 +67,8 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
     }
     if item.formulary is not None:
         data["formulary"] = item.formulary.as_json()
+    if item.supported_quantity is not None:
+        data["supported_quantity"] = item.supported_quantity.as_json()
     if section is not None:
         data["guideline"] = {
             "id": local_name(section.iri),
