@@ -32,6 +32,7 @@ per item; the report carries the bounds, the evaluations used and the seconds sp
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import itertools
 import json
@@ -44,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rdflib import RDF, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH
 from rdflib.term import Node
@@ -54,14 +55,12 @@ from . import rulebase as rulebase_module
 from .decisions import NOT_ADDRESSED, OVERTURNED, UPHELD, CriterionResult
 from .determination import Determination, ItemDecision
 from .errors import IntakeError, MtusError, Problem
-from .namespaces import MTUS
+from .namespaces import CODE, MTUS, local_name
 from .rulebase import RuleBase
-from .namespaces import local_name
 from .texts import Texts
 
-CODE = Namespace("https://w3id.org/mtus/code/")
-KB = Namespace("https://w3id.org/mtus/kb/")
 _BOUNDS = (MTUS.maxInclusiveFrom, MTUS.maxExclusiveFrom, MTUS.minInclusiveFrom, MTUS.minExclusiveFrom)
+_MAX_DEPTH = 6
 _LISTS = ("findings", "studies", "treatments", "medications", "diagnoses")
 
 __all__ = ["Change", "ChangeSet", "ItemCounterfactuals", "CaseCounterfactuals", "find", "DEFAULT_BOUNDS"]
@@ -114,7 +113,8 @@ class ItemCounterfactuals:
     kind: str
     sets: tuple[ChangeSet, ...]
     #: why none: not_addressed, blocked (some unmet criterion has no derivable change), bound
-    #: (none found within the bounds); None when sets were found
+    #: (none found within the bounds), redundant (an overturned item no single entry of the
+    #: record is needed for); None when sets were found
     reason: str | None
     blocked: tuple[str, ...]  # the criteria no derivable change can satisfy
     text: str
@@ -133,6 +133,9 @@ class ItemCounterfactuals:
 class CaseCounterfactuals:
     case_id: str
     items: tuple[ItemCounterfactuals, ...]
+    #: the determination of the case as given, carrying these counterfactuals (its JSON, letter
+    #: and Turtle forms show them)
+    determination: Determination | None = field(default=None, repr=False, compare=False)
 
     def as_json(self) -> dict[str, Any]:
         return {"case": self.case_id, "items": [i.as_json() for i in self.items]}
@@ -194,6 +197,8 @@ class Vocabulary:
         for rule in rb.rules:
             for pred in ruleterms.derives(rule.query, properties):
                 self.producers.setdefault(pred, []).append(self.rules[rule.name])
+        # the helper shapes an added entry is made to satisfy: named, not walked for needs
+        self.helpers = frozenset(shape for t in self.templates for shape in t.satisfies)
         self._types: dict[URIRef, frozenset[URIRef]] = {}
         self._members: dict[URIRef, tuple[URIRef, ...]] = {}
         self._needs: dict[tuple[URIRef, dt.date | None], tuple[Need, ...]] = {}
@@ -291,6 +296,8 @@ class Vocabulary:
         return found
 
     def _walk(self, g: Graph, node: Node, depth: int, group: str) -> Iterator[Need]:
+        if depth > _MAX_DEPTH:
+            return
         named = frozenset(m for lst in g.objects(node, SH["and"]) for m in Collection(g, lst)
                           if isinstance(m, URIRef))
         for member in (m for lst in g.objects(node, SH["and"]) for m in Collection(g, lst) if not isinstance(m, URIRef)):
@@ -298,22 +305,24 @@ class Vocabulary:
         for i, prop in enumerate(g.objects(node, SH.property)):
             sub = f"{group}/{depth}.{i}"
             path = g.value(prop, SH.path)
-            first = path if isinstance(path, URIRef) else g.value(path, RDF.first) if path is not None else None
-            values = [v for v in g.objects(prop, SH.hasValue)]
-            values += [v for lst in g.objects(prop, SH["in"]) for v in Collection(g, lst)]
-            if first == MTUS.code and values:
-                yield Need(sub, "code", tuple(v for v in values if isinstance(v, URIRef)), named)
-            elif depth == 0 and isinstance(path, URIRef) and path in self.fields and values:
-                yield Need(sub, "set", field=self.fields[path], values=tuple(values))
+            firsts = _first_predicates(g, path)
+            stated = [v for v in g.objects(prop, SH.hasValue)]
+            stated += [v for lst in g.objects(prop, SH["in"]) for v in Collection(g, lst)]
+            members = [m for c in g.objects(prop, SH["class"]) if isinstance(c, URIRef) for m in self.members(c)]
+            if depth > 0 and (stated or members):
+                codes = tuple(v for v in stated + members if isinstance(v, URIRef))
+                if codes:
+                    yield Need(sub, "code", codes, named)
+            elif depth == 0 and isinstance(path, URIRef) and path in self.fields and stated:
+                yield Need(sub, "set", field=self.fields[path], values=tuple(stated))
             for bound in _BOUNDS:
                 threshold = g.value(prop, bound)
                 if threshold is None or depth != 0 or not isinstance(path, URIRef):
                     continue
-                fields = [self.fields[path]] if path in self.fields else [
-                    self.fields[p] for r in self.producers.get(path, ()) for p in r.predicates if p in self.fields]
+                fields = [self.fields[path]] if path in self.fields else self._source_fields(path)
                 for name in dict.fromkeys(fields):
                     yield Need(f"{sub}/{name}", "bound", field=name, values=(threshold, bound))
-            if isinstance(first, URIRef):
+            for first in firsts:
                 for rule in self.producers.get(first, ()):
                     for cls in rule.classes:
                         yield Need(f"{rule.name}:{local_name(cls)}", "code", self.members(cls))
@@ -322,14 +331,47 @@ class Vocabulary:
             for q in g.objects(prop, SH.qualifiedValueShape):
                 yield from self._walk(g, q, depth + 1, sub)
             for q in g.objects(prop, SH.node):
-                if not isinstance(q, URIRef):
+                if q not in self.helpers:
                     yield from self._walk(g, q, depth + 1, sub)
             if g.value(prop, SH.property) is not None:
                 yield from self._walk(g, prop, depth + 1, sub)
         for lst in g.objects(node, SH["or"]):
             for member in Collection(g, lst):
-                if not isinstance(member, URIRef):
+                if member not in self.helpers:
                     yield from self._walk(g, member, depth, group)
+
+
+    def _source_fields(self, prop: URIRef) -> list[str]:
+        """The case-format fields the rules deriving ``prop`` read, through other derived
+        properties (every field a derived amount is computed from)."""
+        out: list[str] = []
+        seen: set[URIRef] = set()
+        todo = [prop]
+        while todo:
+            current = todo.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            for rule in self.producers.get(current, ()):
+                for used in rule.predicates:
+                    if used in self.fields:
+                        out.append(self.fields[used])
+                    elif used in self.producers:
+                        todo.append(used)
+        return list(dict.fromkeys(out))
+
+
+def _first_predicates(g: Graph, path: Node | None) -> list[URIRef]:
+    """The predicates a SHACL path starts with (a predicate, a sequence, alternatives)."""
+    if path is None:
+        return []
+    if isinstance(path, URIRef):
+        return [path]
+    alternatives = g.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return [p for member in Collection(g, alternatives) for p in _first_predicates(g, member)]
+    head = g.value(path, RDF.first)
+    return _first_predicates(g, head) if head is not None else []
 
 
 _VOCABULARIES: dict[str, Vocabulary] = {}
@@ -580,6 +622,15 @@ class _Search:
                 if fixes[blocker] and len(cands) > 1 and len(fixes[blocker]) >= self.bounds["pair_width"]:
                     break
                 run(frozenset([change]))
+        # a request amount over a limit: the largest value of the field that satisfies the
+        # criterion (a limit on a derived amount, e.g. visits with the prior ones, is met by a
+        # value the threshold alone does not give), found by bisection
+        for blocker, options in cands.items():
+            if fixes[blocker]:
+                continue
+            for _, change in options:
+                if change.template == "edit-request-bound" and self.evaluations < budget:
+                    self._bisect(item, blocker, change, run, budget)
         # pairs across groups, for a criterion no single change satisfies
         width = self.bounds["pair_width"]
         for blocker, options in cands.items():
@@ -613,6 +664,28 @@ class _Search:
             satisfied = tuple(ids[r.criterion.iri] for r in out.criteria if r.criterion.iri in ids and not r.unmet)
             sets.append(ChangeSet(tuple(sorted(changes)), satisfied, str(out.decision), self._set_text(changes)))
         return sets, ()
+
+    def _bisect(self, item: ItemDecision, blocker: URIRef, change: Change, run: Any, budget: int) -> None:
+        index, name = self.request_index[item.request_id], change.path.rsplit(".", 1)[-1]
+        current = (self.data.get("requests") or [])[index].get(name)
+        if isinstance(current, bool) or not isinstance(current, int) or current <= 1:
+            return
+        template = self.voc.by_name[change.template]
+
+        def satisfied(value: int) -> bool:
+            out = self.outcome(item.request_id, frozenset([self._change("set", change.path, value, template)]))
+            return out is not None and any(r.criterion.iri == blocker and not r.unmet for r in out.criteria)
+
+        low, high = 1, current - 1
+        if self.evaluations >= budget or not satisfied(low):
+            return
+        while low < high and self.evaluations < budget:
+            middle = (low + high + 1) // 2
+            if satisfied(middle):
+                low = middle
+            else:
+                high = middle - 1
+        run(frozenset([self._change("set", change.path, low, template)]))  # the largest: recorded
 
     def _set_text(self, changes: frozenset[Change], key: str = "counterfactual-set") -> str:
         t = self.texts
@@ -694,7 +767,34 @@ def find(case: str | Path | dict[str, Any], rules: RuleBase | Path | None = None
                 text = texts("counterfactual-none-bound", size=bounds["max_size"],
                              evaluations=bounds["max_evaluations"])
         if kind == "rests_on" and not sets:
-            text = texts("counterfactual-none-bound", size=1, evaluations=bounds["max_evaluations"])
+            exhausted = search.evaluations >= bounds["max_evaluations"]
+            reason = "bound" if exhausted else "redundant"
+            text = (texts("counterfactual-none-bound", size=1, evaluations=bounds["max_evaluations"]) if exhausted
+                    else texts("counterfactual-rests-on-none"))
         items.append(ItemCounterfactuals(item.request_id, str(item.decision), kind, tuple(sets), reason, blocked,
                                          text, search.evaluations, time.perf_counter() - start, bounds))
-    return CaseCounterfactuals(det.case_id, tuple(items))
+    found = CaseCounterfactuals(det.case_id, tuple(items))
+    return dataclasses.replace(found, determination=dataclasses.replace(det, counterfactuals=found))
+
+
+def render_text(result: CaseCounterfactuals) -> str:
+    """The text form of ``mtus explain --counterfactual``: the headings are the tool's; the
+    sentences and the change texts were read from the rule base."""
+    lines = [f"case {result.case_id}: counterfactuals (verified by re-evaluation)"]
+    for item in result.items:
+        search = item.as_json()["search"]
+        lines.append(f"request {item.request_id}: {item.decision} ({item.kind}"
+                     + (f", {item.reason}" if item.reason else "") + ")")
+        lines.append(f"  search: {search['evaluations']} re-evaluations, {search['seconds']} s; bounds: "
+                     f"set size <= {search['max_size']}, re-evaluations <= {search['max_evaluations']}, "
+                     f"sets <= {search['max_sets']}, pair width {search['pair_width']}")
+        for number, change_set in enumerate(item.sets, 1):
+            lines.append(f"  set {number} -> {change_set.turns_to}; satisfies: {', '.join(change_set.satisfies)}")
+            for change in change_set.changes:
+                lines.append(f"    {change.action} {change.path}: {change.value_json}  [{change.template}]")
+            lines.append(f"    {change_set.text}")
+        if not item.sets:
+            lines.append(f"  {item.text}")
+            if item.blocked:
+                lines.append(f"  blocked by: {', '.join(item.blocked)}")
+    return "\n".join(lines) + "\n"

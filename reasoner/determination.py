@@ -15,6 +15,7 @@ from .formulary import FormularyAnswer
 from .quantity import SupportedQuantity
 
 if TYPE_CHECKING:
+    from .counterfactuals import CaseCounterfactuals
     from .texts import Texts
 
 
@@ -72,6 +73,8 @@ class Determination:
     source: str
     #: the rule base's words (for the notice and the JSON form); not part of the value
     texts: Texts | None = field(default=None, repr=False, compare=False)
+    #: the verified counterfactuals of its items, when asked for (reasoner.counterfactuals)
+    counterfactuals: CaseCounterfactuals | None = field(default=None, repr=False, compare=False)
 
     @property
     def requires_physician_review(self) -> bool:
