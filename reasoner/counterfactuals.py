@@ -735,7 +735,7 @@ def find(case: str | Path | dict[str, Any], rules: RuleBase | Path | None = None
     docstring. The case is a YAML/JSON path or a mapping in the case format."""
     rb = rules if isinstance(rules, RuleBase) else rulebase_module.get(rules)
     data = case_data(case)
-    det = engines.evaluate(copy.deepcopy(data), rb, engine=engine)
+    det = engines.evaluate(case if not isinstance(case, dict) else copy.deepcopy(data), rb, engine=engine)
     given = {"max_size": max_size, "max_evaluations": max_evaluations, "max_sets": max_sets,
              "pair_width": pair_width}
     bounds = {k: (v if v is not None else DEFAULT_BOUNDS[k]) for k, v in given.items()}
