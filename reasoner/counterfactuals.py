@@ -523,7 +523,21 @@ class _Search:
             entry[key] = str((self.data.get("injury") or {}).get("date") or review)
         for key in template.dated:
             entry[key] = review
-        return self._change("add", template.list, entry, template)
+        revised = self._supersede(template, entry)
+        return revised if revised is not None else self._change("add", template.list, entry, template)
+
+    def _supersede(self, template: Template, entry: dict[str, Any]) -> Change | None:
+        """An entry the record already has as a documented negative (same code and region,
+        present: false) is re-documented rather than contradicted by a second entry."""
+        revise = next((t for t in self.voc.templates if t.list == template.list and not t.slot_field and t.sets), None)
+        if revise is None:
+            return None
+        for index, old in enumerate(self.data.get(template.list) or []):
+            same = all(old.get(k) == entry.get(k) for k in (template.slot_field, "region"))
+            if same and any(old.get(k) is not None and old.get(k) != v for k, v in revise.sets):
+                new = {**old, **entry, **dict(revise.sets)}
+                return self._change("revise", f"{template.list}[{index}]", new, revise)
+        return None
 
     def _set(self, item: ItemDecision, name: str, value: Any, template: str) -> Change:
         if isinstance(value, URIRef):
