@@ -302,13 +302,32 @@ class Vocabulary:
                           if isinstance(m, URIRef))
         for member in (m for lst in g.objects(node, SH["and"]) for m in Collection(g, lst) if not isinstance(m, URIRef)):
             yield from self._walk(g, member, depth, group)
+        if depth > 0:  # a value shape that names the codes itself (the value is the code)
+            own = [v for v in g.objects(node, SH.hasValue)] + [v for lst in g.objects(node, SH["in"])
+                                                               for v in Collection(g, lst)]
+            own += [m for c in g.objects(node, SH["class"]) if isinstance(c, URIRef) for m in self.members(c)]
+            codes = tuple(v for v in own if isinstance(v, URIRef))
+            if codes:
+                yield Need(f"{group}/{depth}/value", "code", codes, named)
+        nested: list[tuple[tuple[URIRef, ...], URIRef | None, Node]] = []
         for i, prop in enumerate(g.objects(node, SH.property)):
             sub = f"{group}/{depth}.{i}"
             path = g.value(prop, SH.path)
             firsts = _first_predicates(g, path)
+            sequence = tuple(Collection(g, path)) if path is not None and g.value(path, RDF.first) is not None else ()
+            if depth > 0 and len(sequence) > 1 and all(p in self.fields for p in sequence):
+                # a field within an entry's field (a treatment's outcome): documented on the entry
+                for value in g.objects(prop, SH.hasValue):
+                    nested.append((sequence, None, value))
+                for bound in (MTUS.minInclusiveFrom, MTUS.minExclusiveFrom):
+                    for threshold in g.objects(prop, bound):
+                        nested.append((sequence, bound, threshold))
             stated = [v for v in g.objects(prop, SH.hasValue)]
             stated += [v for lst in g.objects(prop, SH["in"]) for v in Collection(g, lst)]
             members = [m for c in g.objects(prop, SH["class"]) if isinstance(c, URIRef) for m in self.members(c)]
+            if sequence and sequence[-1] == RDF.type:  # ( mtus:drug rdf:type ) sh:hasValue C: C's members
+                members += [m for c in stated if isinstance(c, URIRef) for m in self.members(c)]
+                stated = []
             if depth > 0 and (stated or members):
                 codes = tuple(v for v in stated + members if isinstance(v, URIRef))
                 if codes:
@@ -335,6 +354,8 @@ class Vocabulary:
                     yield from self._walk(g, q, depth + 1, sub)
             if g.value(prop, SH.property) is not None:
                 yield from self._walk(g, prop, depth + 1, sub)
+        if nested:
+            yield Need(f"{group}/{depth}/entry", "entry", values=tuple(nested))
         for lst in g.objects(node, SH["or"]):
             for member in Collection(g, lst):
                 if member not in self.helpers:
@@ -487,10 +508,46 @@ class _Search:
                 value = self._bound(item, need.values[0], need.values[1])
                 if value is not None:
                     out.append((need.group, self._set(item, need.field, value, "edit-request-bound")))
+            elif need.kind == "entry":
+                out += [(need.group, c) for c in self._document_entries(item, request, need)]
         unique: dict[Change, str] = {}
         for group, change in out:
             unique.setdefault(change, group)
         return [(g, c) for c, g in unique.items()]
+
+    def _document_entries(self, item: ItemDecision, request: dict[str, Any], need: Need) -> list[Change]:
+        """The prior courses of the requested service or drug, each with the nested fields the
+        shape asks (an outcome's relief at its threshold, functional improvement) documented."""
+        template = self.voc.by_name["edit-entry-outcome"]
+        out = []
+        for index, entry in enumerate(self.data.get(template.list) or []):
+            if not any(entry.get(k) is not None and entry.get(k) == request.get(k) for k in ("service", "drug")):
+                continue
+            if request.get("drug") is not None and entry.get("drug") != request.get("drug"):
+                continue
+            new = copy.deepcopy(entry)
+            for sequence, bound, value in need.values:
+                if bound is None:
+                    found: Any = value.toPython() if isinstance(value, Literal) else self.texts.notation(value)
+                else:
+                    found = self._bound(item, value, bound)
+                    if found is None:
+                        break
+                    found = int(found) if found == found.to_integral_value() else float(found)
+                names = [self.voc.fields[p] for p in sequence]
+                holder = new
+                for name in names[:-1]:
+                    holder = holder.setdefault(name, {})
+                    if not isinstance(holder, dict):
+                        break
+                else:
+                    holder[names[-1]] = found
+                    continue
+                break
+            else:
+                if new != entry:
+                    out.append(self._change("revise", f"{template.list}[{index}]", new, template))
+        return out
 
     def _revise(self, node: Node | None) -> Change | None:
         if not isinstance(node, URIRef) or not str(node).startswith(self.root + "/"):
@@ -590,6 +647,12 @@ class _Search:
             codes = entry.get("findings") or []
             return t(template.text, kind=label(CODE[entry.get("kind")]), where=where,
                      code=", ".join(label(CODE[c]) for c in codes))
+        if template is not None and template.text == "change-outcome":
+            what = entry.get("service") or entry.get("drug")
+            outcome = entry.get("outcome") or {}
+            props = {v: k for k, v in self.voc.fields.items()}
+            parts = [f"{label(props[k]) if k in props else k} {_value_words(v, t)}" for k, v in sorted(outcome.items())]
+            return t(template.text, what=label(CODE[what]), where=where, outcome=", ".join(parts))
         if template is not None and template.text == "change-treatment":
             what = entry.get("service") or entry.get("drug")
             return t(template.text, what=label(CODE[what]), where=where)
@@ -733,6 +796,12 @@ class _Search:
                     sets.append(ChangeSet((change,), broken, str(out.decision),
                                           self._set_text(frozenset([change]), "counterfactual-rests-on")))
         return sets[: self.bounds["max_sets"]]
+
+
+def _value_words(value: Any, texts: Texts) -> str:
+    if isinstance(value, bool):
+        return texts("change-yes") if value else texts("change-no")
+    return str(value)
 
 
 def _join(parts: list[str]) -> str:
