@@ -35,14 +35,13 @@ except metadata.PackageNotFoundError:  # pragma: no cover (a source tree never i
 __all__ = [
     "CaseCounterfactuals",
     "ChangeSet",
-    "ItemCounterfactuals",
-    "find_counterfactuals",
     "CriterionResult",
     "CriterionStatus",
     "Decision",
     "Determination",
     "EngineName",
     "IntakeError",
+    "ItemCounterfactuals",
     "ItemDecision",
     "MtusError",
     "Problem",
@@ -50,5 +49,6 @@ __all__ = [
     "RuleBaseError",
     "__version__",
     "evaluate",
+    "find_counterfactuals",
     "load_rulebase",
 ]

@@ -15,7 +15,17 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from . import decisions, formulary, inference, intake, quantity, rationale, rulebase, selection, validation
+from . import (
+    decisions,
+    formulary,
+    inference,
+    intake,
+    quantity,
+    rationale,
+    rulebase,
+    selection,
+    validation,
+)
 from .catalog import Section
 from .determination import Determination, ItemDecision
 from .namespaces import MTUS

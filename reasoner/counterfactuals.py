@@ -63,7 +63,7 @@ _BOUNDS = (MTUS.maxInclusiveFrom, MTUS.maxExclusiveFrom, MTUS.minInclusiveFrom, 
 _MAX_DEPTH = 6
 _LISTS = ("findings", "studies", "treatments", "medications", "diagnoses")
 
-__all__ = ["Change", "ChangeSet", "ItemCounterfactuals", "CaseCounterfactuals", "find", "DEFAULT_BOUNDS"]
+__all__ = ["DEFAULT_BOUNDS", "CaseCounterfactuals", "Change", "ChangeSet", "ItemCounterfactuals", "find"]
 
 #: the default bounds of the search (documented in README and in every report)
 DEFAULT_BOUNDS = {"max_size": 4, "max_evaluations": 80, "max_sets": 5, "pair_width": 3}
@@ -207,16 +207,20 @@ class Vocabulary:
     def _templates(kb: Graph) -> tuple[Template, ...]:
         out = []
         for iri in kb.subjects(RDF.type, MTUS.EditTemplate):
-            sets = tuple(sorted((str(kb.value(fv, MTUS.fieldName)), kb.value(fv, MTUS.fieldValue).toPython())
+            if not isinstance(iri, URIRef):
+                continue
+            sets = tuple(sorted((str(kb.value(fv, MTUS.fieldName)), _python(kb.value(fv, MTUS.fieldValue)))
                                 for fv in kb.objects(iri, MTUS.setsField)))
+            slot_class = kb.value(iri, MTUS.slotClass)
             out.append(Template(
                 iri=iri, name=local_name(iri), list=str(kb.value(iri, MTUS.editList) or ""),
-                slot_field=str(kb.value(iri, MTUS.slotField) or ""), slot_class=kb.value(iri, MTUS.slotClass),
-                satisfies=frozenset(kb.objects(iri, MTUS.satisfiesShape)), sets=sets,
+                slot_field=str(kb.value(iri, MTUS.slotField) or ""),
+                slot_class=slot_class if isinstance(slot_class, URIRef) else None,
+                satisfies=frozenset(s for s in kb.objects(iri, MTUS.satisfiesShape) if isinstance(s, URIRef)), sets=sets,
                 copies=tuple(sorted(str(v) for v in kb.objects(iri, MTUS.copiesFromItem))),
                 dated=tuple(sorted(str(v) for v in kb.objects(iri, MTUS.datedField))),
                 start=tuple(sorted(str(v) for v in kb.objects(iri, MTUS.startField))),
-                order=int(kb.value(iri, MTUS.editOrder) or 0), text=str(kb.value(iri, MTUS.changeText) or "")))
+                order=int(str(kb.value(iri, MTUS.editOrder) or 0)), text=str(kb.value(iri, MTUS.changeText) or "")))
         return tuple(sorted(out, key=lambda t: (t.order, t.name)))
 
     @staticmethod
@@ -314,7 +318,8 @@ class Vocabulary:
             sub = f"{group}/{depth}.{i}"
             path = g.value(prop, SH.path)
             firsts = _first_predicates(g, path)
-            sequence = tuple(Collection(g, path)) if path is not None and g.value(path, RDF.first) is not None else ()
+            sequence = tuple(p for p in Collection(g, path) if isinstance(p, URIRef)) \
+                if path is not None and g.value(path, RDF.first) is not None else ()
             if depth > 0 and len(sequence) > 1 and all(p in self.fields for p in sequence):
                 # a field within an entry's field (a treatment's outcome): documented on the entry
                 for value in g.objects(prop, SH.hasValue):
@@ -335,12 +340,12 @@ class Vocabulary:
             elif depth == 0 and isinstance(path, URIRef) and path in self.fields and stated:
                 yield Need(sub, "set", field=self.fields[path], values=tuple(stated))
             for bound in _BOUNDS:
-                threshold = g.value(prop, bound)
-                if threshold is None or depth != 0 or not isinstance(path, URIRef):
+                limit = g.value(prop, bound)
+                if not isinstance(limit, URIRef) or depth != 0 or not isinstance(path, URIRef):
                     continue
                 fields = [self.fields[path]] if path in self.fields else self._source_fields(path)
                 for name in dict.fromkeys(fields):
-                    yield Need(f"{sub}/{name}", "bound", field=name, values=(threshold, bound))
+                    yield Need(f"{sub}/{name}", "bound", field=name, values=(limit, bound))
             for first in firsts:
                 for rule in self.producers.get(first, ()):
                     for cls in rule.classes:
@@ -380,6 +385,10 @@ class Vocabulary:
                     elif used in self.producers:
                         todo.append(used)
         return list(dict.fromkeys(out))
+
+
+def _python(node: Node | None) -> Any:
+    return node.toPython() if isinstance(node, Literal) else str(node) if node is not None else None
 
 
 def _first_predicates(g: Graph, path: Node | None) -> list[URIRef]:
@@ -640,29 +649,32 @@ class _Search:
 
     def _entry_words(self, name: str, entry: dict[str, Any], template: Template | None = None) -> str:
         t = self.texts
-        label = t.label
+
+        def label(value: Any) -> str:
+            return t.label(CODE[str(value)])
+
         region = entry.get("region")
-        where = t("fact-region", region=label(CODE[region])) if region else ""
+        where = t("fact-region", region=label(region)) if region else ""
         if template is not None and template.text == "change-study":
             codes = entry.get("findings") or []
-            return t(template.text, kind=label(CODE[entry.get("kind")]), where=where,
-                     code=", ".join(label(CODE[c]) for c in codes))
+            return t(template.text, kind=label(entry.get("kind")), where=where,
+                     code=", ".join(label(c) for c in codes))
         if template is not None and template.text == "change-outcome":
             what = entry.get("service") or entry.get("drug")
             outcome = entry.get("outcome") or {}
             props = {v: k for k, v in self.voc.fields.items()}
-            parts = [f"{label(props[k]) if k in props else k} {_value_words(v, t)}" for k, v in sorted(outcome.items())]
-            return t(template.text, what=label(CODE[what]), where=where, outcome=", ".join(parts))
+            parts = [f"{t.label(props[k]) if k in props else k} {_value_words(v, t)}" for k, v in sorted(outcome.items())]
+            return t(template.text, what=label(what), where=where, outcome=", ".join(parts))
         if template is not None and template.text == "change-treatment":
             what = entry.get("service") or entry.get("drug")
-            return t(template.text, what=label(CODE[what]), where=where)
+            return t(template.text, what=label(what), where=where)
         if template is not None:
-            return t(template.text, code=label(CODE[entry.get("code")]), where=where)
+            return t(template.text, code=label(entry.get("code")), where=where)
         # an entry as the record has it (what a decision rests on)
         what = entry.get("code") or entry.get("service") or entry.get("drug") or entry.get("kind") or entry.get("icd10")
-        text = label(CODE[what]) if what else name
+        text = label(what) if what else name
         if entry.get("present") is False:
-            text = t("fact-finding-absent", source=label(CODE[entry.get("source")]) if entry.get("source")
+            text = t("fact-finding-absent", source=label(entry.get("source")) if entry.get("source")
                      else t("unknown-source"), code=text, where=where)
         return f"{text}{where}" if entry.get("present") is not False else text
 
@@ -688,14 +700,14 @@ class _Search:
             if out.decision == OVERTURNED and not any(s <= changes for s, _ in found):
                 found.append((changes, out))
             for res in out.criteria:
-                if res.criterion.iri in fixes and not res.unmet:
-                    if not any(s <= changes for s in fixes[res.criterion.iri]):
-                        fixes[res.criterion.iri].append(changes)
+                if res.criterion.iri in fixes and not res.unmet \
+                        and not any(s <= changes for s in fixes[res.criterion.iri]):
+                    fixes[res.criterion.iri].append(changes)
             return out
 
         # singles, criterion by criterion (one evaluation tells every criterion it satisfies)
-        for blocker in cands:
-            for _, change in cands[blocker]:
+        for blocker, options in cands.items():
+            for _, change in options:
                 if fixes[blocker] and len(cands) > 1 and len(fixes[blocker]) >= self.bounds["pair_width"]:
                     break
                 run(frozenset([change]))
@@ -831,11 +843,12 @@ def find(case: str | Path | dict[str, Any], rules: RuleBase | Path | None = None
         texts = search.texts
         sets: list[ChangeSet] = []
         blocked: tuple[str, ...] = ()
+        reason: str | None
         if item.decision == NOT_ADDRESSED:
             kind, reason, text = "none", "not_addressed", texts("counterfactual-none-not-addressed")
         elif item.decision == OVERTURNED:
             sets = search.rests_on(item)
-            kind, reason = "rests_on", None if sets else "bound"
+            kind, reason = "rests_on", (None if sets else "bound")
             text = " ".join(s.text for s in sets)
         else:
             sets, blocked = search.would_overturn(item)

@@ -56,6 +56,7 @@ def supported(results: tuple[CriterionResult, ...], day: dt.date | None, texts: 
     """The most the guideline supports of a request that a limit criterion finds over its
     limit (the smallest such most, relative to the requested value), or None."""
     writer = texts._writer  # the rule base's thresholds with their dated values
+    labels = texts._labels  # the closure: the ontology, with mtus:requestAmount derived
     if writer is None or day is None:
         return None
     found: list[tuple[Decimal, SupportedQuantity]] = []
@@ -64,16 +65,16 @@ def supported(results: tuple[CriterionResult, ...], day: dt.date | None, texts: 
             continue
         crit = result.criterion
         for path, iri, annotation in crit.limits:
-            if (path, MTUS.requestAmount, Literal(True)) not in texts._labels:
+            if (path, MTUS.requestAmount, Literal(True)) not in labels:
                 continue  # a limit on the record (symptom duration ...), not on an amount of the request
             threshold = writer.thresholds.get(iri)
             dated = threshold.on(day) if threshold is not None else None
-            if dated is None:
+            if threshold is None or dated is None:
                 continue
             bound = _decimal(dated.value.toPython())
-            requested = [_decimal(f.node.toPython()) for f in result.contradicting
-                         if f.path == path and isinstance(f.node, Literal)]
-            requested = [r for r in requested if r is not None]
+            values = [_decimal(f.node.toPython()) for f in result.contradicting
+                      if f.path == path and isinstance(f.node, Literal)]
+            requested = [r for r in values if r is not None]
             if bound is None or not requested:
                 continue
             most = bound

@@ -253,7 +253,7 @@ def _case_files(root: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".json"))
 
 
-def _COUNTERFACTUAL_SAMPLES(root: Path) -> list[Path]:  # noqa: N802 - a constant by its use
+def _COUNTERFACTUAL_SAMPLES(root: Path) -> list[Path]:
     """Cases whose determinations are sampled with their counterfactuals (``mtus evaluate
     --counterfactual``): the seed case (upheld items), an overturned item, an item no documentable
     change turns, a request over a limit."""
