@@ -158,6 +158,15 @@ def test_a_request_over_a_limit_carries_the_supported_quantity(case: str, value:
     assert texts is not None and quantity.text in letters.render([det], texts, md=True)  # md: not wrapped
 
 
+def test_the_supported_quantity_in_turtle() -> None:
+    # CPMTG 2009 Trigger point injections p.122: not more than 3-4 injections per session
+    path = casefiles.CASES / "chronic-pain" / "trigger-point-injections" / "radiculopathy-too-many-injections-saline-is-upheld.yaml"
+    graph = Graph().parse(data=exports.to_turtle([engines.evaluate(path)]), format="turtle")
+    (node,) = graph.objects(predicate=MTUS.supportedQuantity)
+    assert graph.value(node, MTUS.supportedValue).toPython() == 4
+    assert str(graph.value(node, MTUS.setByThreshold)).endswith("cpmtg-2009-tpi-max-injections-per-session")
+
+
 def test_a_request_within_its_limits_carries_none() -> None:
     det = engines.evaluate(SEED)  # six acupuncture sessions: within 3-6 treatments
     assert all(i.supported_quantity is None for i in det.items)
