@@ -2,7 +2,8 @@
 
 Public API: ``evaluate(case, engine="fast"|"reference") -> Determination`` (thread-safe; typed
 results: ``Decision`` and ``CriterionStatus`` enums, ``Determination.to_dict()``/``to_json()``);
-``load_rulebase(root)``; ``__version__``.
+``find_counterfactuals(case) -> CaseCounterfactuals`` (per item, the verified sets of
+documentable changes that would turn its decision); ``load_rulebase(root)``; ``__version__``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import logging
 from importlib import metadata
 
 from . import sparql_cache
+from .counterfactuals import CaseCounterfactuals, ChangeSet, ItemCounterfactuals
+from .counterfactuals import find as find_counterfactuals
 from .decisions import CriterionResult, Decision
 from .determination import Determination, ItemDecision
 from .engines import EngineName, evaluate
@@ -30,12 +33,15 @@ except metadata.PackageNotFoundError:  # pragma: no cover (a source tree never i
     __version__ = "0+unknown"
 
 __all__ = [
+    "CaseCounterfactuals",
+    "ChangeSet",
     "CriterionResult",
     "CriterionStatus",
     "Decision",
     "Determination",
     "EngineName",
     "IntakeError",
+    "ItemCounterfactuals",
     "ItemDecision",
     "MtusError",
     "Problem",
@@ -43,5 +49,6 @@ __all__ = [
     "RuleBaseError",
     "__version__",
     "evaluate",
+    "find_counterfactuals",
     "load_rulebase",
 ]

@@ -15,7 +15,17 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from . import decisions, formulary, inference, intake, rationale, rulebase, selection, validation
+from . import (
+    decisions,
+    formulary,
+    inference,
+    intake,
+    quantity,
+    rationale,
+    rulebase,
+    selection,
+    validation,
+)
 from .catalog import Section
 from .determination import Determination, ItemDecision
 from .namespaces import MTUS
@@ -99,7 +109,8 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
     text = rationale.compose(section, results, decision, label, facts, texts)
     return ItemDecision(**base, decision=decision, section=section, criteria=results,
                         ur_guideline_mismatch=mismatch, flags=flags, rationale=text, fact_text=facts,
-                        physician_review_reason=review_reason(section, decision, base["cited_as"], texts))
+                        physician_review_reason=review_reason(section, decision, base["cited_as"], texts),
+                        supported_quantity=quantity.supported(results, rule.day if rule else None, texts))
 
 
 def review_reason(section: Section, decision: decisions.Decision, cited: str, texts: Texts) -> str:

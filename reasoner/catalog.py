@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF, RDFS
+from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from . import thresholds as thresholds_module
@@ -53,6 +53,9 @@ class Criterion:
     named: tuple[URIRef, ...] = ()
     #: the values of ``compared`` in force (set when the section is taken as in force on a date)
     bounds: tuple[object, ...] = ()
+    #: the upper limits its contradiction shapes set on a property of the request: (path,
+    #: threshold, annotation), what a supported quantity is read from (reasoner.quantity)
+    limits: tuple[tuple[URIRef, URIRef, URIRef], ...] = ()
 
     def walk(self) -> list[Criterion]:
         """This criterion and its branches, depth first."""
@@ -269,7 +272,22 @@ def _criterion(kb: Graph, shapes: Graph, node: URIRef, section_pages: str,
         compared=tuple(sorted(bounded_by(shapes, (s for role, group in by_role.items() if role != MTUS.Evidence
                                                   for s in group)))),
         named=tuple(sorted(named)),
+        limits=_limits(shapes, by_role.get(MTUS.Contradiction, ())),
     )
+
+
+def _limits(shapes: Graph, contradiction: list[URIRef] | tuple[URIRef, ...]) -> tuple[tuple[URIRef, URIRef, URIRef], ...]:
+    """(path, threshold, annotation) of each upper bound a contradiction shape puts directly
+    on a property of the requested item (not through a qualified or nested shape)."""
+    out = set()
+    for shape in contradiction:
+        for prop in shapes.objects(shape, SH.property):
+            path = shapes.value(prop, SH.path)
+            for annotation in (MTUS.maxInclusiveFrom, MTUS.maxExclusiveFrom):
+                threshold = shapes.value(prop, annotation)
+                if isinstance(path, URIRef) and isinstance(threshold, URIRef):
+                    out.add((path, threshold, annotation))
+    return tuple(sorted(out))
 
 
 def _step(kb: Graph, node: Node | None) -> SearchStep:

@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--as-of", dest="as_of", type=_as_of_date, default=None, metavar="DATE",
                     help="decide under the rules in force on DATE (every item's rule date; durations still end "
                          "on the review date)")
+    ev.add_argument("--counterfactual", action="store_true",
+                    help="add each item's verified counterfactuals (YAML or JSON cases; see mtus explain --counterfactual)")
     ev.add_argument("--engine", choices=[e.value for e in engines.EngineName], default=engines.EngineName.FAST.value,
                     help="fast path (default) or the reference path (rdflib + pySHACL); same decisions")
     ev.add_argument("--verbose", action="store_true",
@@ -146,7 +148,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         cases = args.cases
     for case in cases:
         try:
-            dets.append(engines.evaluate(case, rb, engine=args.engine, as_of=args.as_of))
+            if args.counterfactual:  # the determination with its items' verified counterfactuals
+                from . import counterfactuals
+
+                found = counterfactuals.find(case, rb, engine=args.engine).determination
+                assert found is not None
+                dets.append(found)
+            else:
+                dets.append(engines.evaluate(case, rb, engine=args.engine, as_of=args.as_of))
         except IntakeError as exc:
             failed.append(exc)
     if failed:

@@ -12,8 +12,10 @@ from rdflib import URIRef
 from .catalog import Section
 from .decisions import OVERTURNED, CriterionResult, Decision, Fact
 from .formulary import FormularyAnswer
+from .quantity import SupportedQuantity
 
 if TYPE_CHECKING:
+    from .counterfactuals import CaseCounterfactuals
     from .texts import Texts
 
 
@@ -47,6 +49,9 @@ class ItemDecision:
     #: section's coverage is partial: kb text named by the coverage's mtus:reviewReason); empty:
     #: no such reason
     physician_review_reason: str = ""
+    #: the most the guideline supports of a request over a limit, and what sets it (case format
+    #: v2 "Partial certification"; reasoner.quantity)
+    supported_quantity: SupportedQuantity | None = None
 
     @property
     def medically_necessary(self) -> bool:
@@ -78,6 +83,8 @@ class Determination:
     source: str
     #: the rule base's words (for the notice and the JSON form); not part of the value
     texts: Texts | None = field(default=None, repr=False, compare=False)
+    #: the verified counterfactuals of its items, when asked for (reasoner.counterfactuals)
+    counterfactuals: CaseCounterfactuals | None = field(default=None, repr=False, compare=False)
 
     @property
     def requires_physician_review(self) -> bool:

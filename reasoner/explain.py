@@ -313,12 +313,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--request", metavar="ID", default=None,
                         help="explain this request only (its id in the case)")
     parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--counterfactual", action="store_true",
+                        help="per request, the verified sets of documentable changes that would turn the decision "
+                             "(an overturned item: the entries it rests on); a YAML or JSON case")
+    parser.add_argument("--max-size", dest="max_size", type=int, default=None,
+                        help="with --counterfactual: most changes in a set (default 4)")
+    parser.add_argument("--max-evaluations", dest="max_evaluations", type=int, default=None,
+                        help="with --counterfactual: most re-evaluations per request (default 80)")
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     from .explain_text import render
 
+    if getattr(args, "counterfactual", False):
+        from . import counterfactuals
+
+        found = counterfactuals.find(args.case, rulebase.get(args.rules), request=args.request,
+                                     max_size=args.max_size, max_evaluations=args.max_evaluations)
+        sys.stdout.write(json.dumps(found.as_json(), indent=2, ensure_ascii=False) + "\n" if args.format == "json"
+                         else counterfactuals.render_text(found))
+        return EXIT_OK
     explanation = explain(args.case, rulebase.get(args.rules), args.request)
     sys.stdout.write(explanation.to_json() if args.format == "json" else render(explanation))
     return EXIT_OK

@@ -14,7 +14,7 @@ from rdflib.namespace import RDF, RDFS, XSD
 
 from .decisions import CriterionResult
 from .determination import Determination, ItemDecision
-from .namespaces import CODE, DETERMINATION, MTUS, PREFIXES, PROV, local_name
+from .namespaces import CODE, DETERMINATION, KB, MTUS, PREFIXES, PROV, local_name
 from .texts import Texts
 
 RULEBASE = "https://w3id.org/mtus/kb/rulebase/"
@@ -69,6 +69,8 @@ def _item_json(item: ItemDecision, texts: Texts) -> dict[str, Any]:
     }
     if item.formulary is not None:
         data["formulary"] = item.formulary.as_json()
+    if item.supported_quantity is not None:
+        data["supported_quantity"] = item.supported_quantity.as_json()
     if section is not None:
         data["guideline"] = {
             "id": local_name(section.iri),
@@ -103,10 +105,19 @@ def to_json_data(det: Determination, texts: Texts | None = None) -> dict[str, An
         "edition": {"id": local_name(det.edition), "label": det.edition_label} if det.edition else None,
         "input_sha256": det.input_hash,
         "generated_at": det.generated_at.isoformat(),
-        "items": [_item_json(i, texts) for i in det.items],
+        "items": [_with_counterfactuals(_item_json(i, texts), det, i) for i in det.items],
         "requires_physician_review": det.requires_physician_review,
         "notice": texts("letter-physician-notice"),
     }
+
+
+def _with_counterfactuals(data: dict[str, Any], det: Determination, item: ItemDecision) -> dict[str, Any]:
+    """The item's verified counterfactuals, when the determination carries them."""
+    if det.counterfactuals is not None:
+        found = next((i for i in det.counterfactuals.items if i.request_id == item.request_id), None)
+        if found is not None:
+            data["counterfactuals"] = found.as_json()
+    return data
 
 
 def to_json(dets: list[Determination], texts: Texts | None = None) -> str:
@@ -173,6 +184,49 @@ def _formulary_node(graph: Graph, parent: URIRef, item: ItemDecision) -> None:
 _STATUS = {"exempt": "Exempt", "non_exempt": "NonExempt", "unlisted": "Unlisted", "not_applicable": "OutsideFormulary"}
 
 
+def _supported_quantity_node(graph: Graph, parent: URIRef, item: ItemDecision) -> None:
+    """The most the guideline supports of a request over a limit, and the criterion and
+    threshold that set it."""
+    quantity = item.supported_quantity
+    assert quantity is not None
+    node = URIRef(f"{parent}/supported-quantity")
+    graph.add((parent, MTUS.supportedQuantity, node))
+    graph.add((node, RDF.type, MTUS.SupportedQuantity))
+    graph.add((node, MTUS.supportedValue, Literal(quantity.value, datatype=XSD.decimal)))
+    graph.add((node, MTUS.requestedValue, Literal(quantity.requested, datatype=XSD.decimal)))
+    graph.add((node, MTUS.setByCriterion, quantity.criterion))
+    graph.add((node, MTUS.setByThreshold, quantity.threshold))
+    if quantity.unit:
+        graph.add((node, MTUS.quantityUnit, CODE[quantity.unit]))
+    graph.add((node, RDFS.comment, Literal(quantity.text)))
+
+
+def _counterfactual_nodes(graph: Graph, parent: URIRef, det: Determination, item: ItemDecision) -> None:
+    """The item's verified change sets: each change in case-format terms, with its template."""
+    assert det.counterfactuals is not None
+    found = next((i for i in det.counterfactuals.items if i.request_id == item.request_id), None)
+    if found is None:
+        return
+    for n, change_set in enumerate(found.sets, 1):
+        node = URIRef(f"{parent}/counterfactual/{n}")
+        graph.add((parent, MTUS.counterfactual, node))
+        graph.add((node, RDF.type, MTUS.ChangeSet))
+        graph.add((node, MTUS.verified, Literal(change_set.verified)))
+        graph.add((node, MTUS.turnsDecisionTo, CODE[change_set.turns_to]))
+        graph.add((node, RDFS.comment, Literal(change_set.text)))
+        for criterion in change_set.satisfies:
+            graph.add((node, MTUS.satisfiesCriterion, KB[criterion]))
+        for m, change in enumerate(change_set.changes, 1):
+            cnode = URIRef(f"{node}/change/{m}")
+            graph.add((node, MTUS.change, cnode))
+            graph.add((cnode, RDF.type, MTUS.Change))
+            graph.add((cnode, MTUS.changeAction, Literal(change.action)))
+            graph.add((cnode, MTUS.changePath, Literal(change.path)))
+            graph.add((cnode, MTUS.changeValue, Literal(change.value_json)))
+            graph.add((cnode, MTUS.editTemplate, KB[change.template]))
+            graph.add((cnode, RDFS.comment, Literal(change.text)))
+
+
 def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
     """The determination as RDF with its provenance (PROV-O): generated when, by which activity
     using which case and which rule-base version (and digest), for which edition; each item
@@ -229,6 +283,10 @@ def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
             graph.add((node, MTUS.criterionResult, _result_node(graph, node, result, item)))
         if item.formulary is not None:
             _formulary_node(graph, node, item)
+        if item.supported_quantity is not None:
+            _supported_quantity_node(graph, node, item)
+        if det.counterfactuals is not None:
+            _counterfactual_nodes(graph, node, det, item)
     if derived is not None:
         graph += derived
     return graph

@@ -18,7 +18,7 @@ from .decisions import CriterionResult
 from .determination import Determination, ItemDecision
 from .errors import MtusError
 from .exports import _texts
-from .letters import formulary_lines
+from .letters import counterfactual_lines, formulary_lines
 from .texts import Texts
 
 TEMPLATES = Path(__file__).parent / "service" / "templates"
@@ -49,7 +49,7 @@ def _criterion(result: CriterionResult, item: ItemDecision, texts: Texts) -> dic
     }
 
 
-def _item(item: ItemDecision, texts: Texts) -> dict[str, Any]:
+def _item(item: ItemDecision, texts: Texts, det: Determination | None = None) -> dict[str, Any]:
     section = item.section
     cited = item.ur_guideline_cited
     needed = [r.criterion.documentation_needed for r in item.unmet()
@@ -70,6 +70,7 @@ def _item(item: ItemDecision, texts: Texts) -> dict[str, Any]:
         else texts("letter-no-rule-date"),
         "formulary": formulary_lines(item, texts)
         if item.formulary is not None and item.formulary.list_version is not None else [],
+        "counterfactuals": counterfactual_lines(det, item, texts) if det is not None else [],
         "flags": [texts("letter-flag", flag=f) for f in item.flags]
         + ([texts("letter-physician-review", reason=item.physician_review_reason)] if item.physician_review_reason else []),
         "rationale": texts("letter-rationale", rationale=item.rationale),
@@ -94,7 +95,7 @@ def parts(det: Determination, texts: Texts | None = None) -> dict[str, Any]:
         "reviewer_heading": texts("letter-reviewer-heading"),
         "reviewer": texts("letter-reviewer-qualifications"),
         "notice": texts("letter-physician-notice") if det.requires_physician_review else texts("letter-all-certified"),
-        "items": [_item(i, texts) for i in det.items],
+        "items": [_item(i, texts, det) for i in det.items],
         "case": det.case_id,
     }
 

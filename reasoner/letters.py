@@ -28,7 +28,19 @@ def formulary_lines(item: ItemDecision, texts: Texts) -> list[str]:
             texts("letter-formulary-note")]
 
 
-def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
+def counterfactual_lines(det: Determination, item: ItemDecision, texts: Texts) -> list[str]:
+    """The supported quantity of an item over a limit, and its verified counterfactuals when
+    the determination carries them (reasoner.counterfactuals)."""
+    lines = [item.supported_quantity.text] if item.supported_quantity is not None else []
+    found = (next((i for i in det.counterfactuals.items if i.request_id == item.request_id), None)
+             if det.counterfactuals is not None else None)
+    if found is not None:
+        lines += [texts("counterfactual-heading")]
+        lines += [s.text for s in found.sets] if found.sets else [found.text]
+    return lines
+
+
+def _item_lines(item: ItemDecision, texts: Texts, md: bool, det: Determination | None = None) -> list[str]:
     heading = texts("letter-item", item=item.item_label.upper(), decision=texts(f"decision-{item.decision}"))
     lines = [f"### {heading}" if md else heading, ""]
     cited = item.ur_guideline_cited
@@ -51,6 +63,9 @@ def _item_lines(item: ItemDecision, texts: Texts, md: bool) -> list[str]:
     if item.formulary is not None and item.formulary.list_version is not None:
         # a drug dispensed before the formulary (no Drug List in force): JSON and Turtle say so
         lines += [""] + formulary_lines(item, texts)
+    extra = counterfactual_lines(det, item, texts) if det is not None else []
+    if extra:
+        lines += [""] + extra
     if item.criteria:
         lines += ["", texts("letter-criteria-heading")]
         for result in item.criteria:
@@ -83,7 +98,7 @@ def render(dets: list[Determination], texts: Texts, md: bool = False) -> str:
         heading = texts("letter-issues-heading")
         out += [f"## {heading}" if md else heading, "", texts("letter-issues-intro"), ""]
         for item in det.items:
-            out += _item_lines(item, texts, md)
+            out += _item_lines(item, texts, md, det)
         notice = texts("letter-physician-notice") if det.requires_physician_review else texts("letter-all-certified")
         out += [f"_{notice}_" if md else notice, ""]
     return "\n".join(out) if md else "\n".join(_wrap(line) for line in out)

@@ -25,7 +25,7 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from . import catalog, kinds, shapes, thresholds
+from . import catalog, kinds, ruleterms, shapes, thresholds
 from .errors import RuleBaseError
 from .namespaces import KB, PREFIXES
 
@@ -185,6 +185,8 @@ def load(root: Path | None = None) -> RuleBase:
     closure += ontology.query(_CLOSURE, initNs=dict(PREFIXES)).graph or Graph()
     for rule in _load_rules(root / "kb" / "rules" / "reference"):  # over the closure and kb
         closure += (closure + kb).query(rule.query).graph or Graph()
+    rules = _load_rules(root / "kb" / "rules")
+    closure += ruleterms.request_amounts(closure, rules)
     context_path = root / "ontology" / "case-context.jsonld"
     context = json.loads(context_path.read_text(encoding="utf-8"))
     version = kb.value(KB.rulebase, OWL.versionInfo)
@@ -201,7 +203,7 @@ def load(root: Path | None = None) -> RuleBase:
         shapes=compiled,
         intake_shapes=intake_shapes,
         house_style_shapes=house_style,
-        rules=_load_rules(root / "kb" / "rules"),
+        rules=rules,
         context=context,
         catalog=cat,
         version=str(version),

@@ -181,7 +181,7 @@ ENUMS: dict[tuple[str, str], list[str]] = {("items", "decision"): [d.value for d
                                            ("criterion", "status"): [s.value for s in CriterionStatus]}
 #: keys that to_dict writes as null when there is nothing to say (exports.py: ``... if ... else None``),
 #: whether or not the sample cases have one
-NULLABLE = ("region", "guideline", "effective_until", "ur_guideline_cited", "edition")
+NULLABLE = ("region", "guideline", "effective_until", "ur_guideline_cited", "edition", "reason", "unit")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
@@ -256,6 +256,30 @@ def _case_files(root: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".json"))
 
 
+def _COUNTERFACTUAL_SAMPLES(root: Path) -> list[Path]:
+    """Cases whose determinations are sampled with their counterfactuals (``mtus evaluate
+    --counterfactual``): the seed case (upheld items), an overturned item, an item no documentable
+    change turns, a request over a limit."""
+    cases = root / "tests" / "cases"
+    return [p for p in (cases / "seed" / "seed-imr-case.yaml",
+                        cases / "chronic-pain" / "epidural-steroid-injections" / "all-criteria-met-is-overturned.yaml",
+                        cases / "chronic-pain" / "trigger-point-injections" /
+                        "radiculopathy-too-many-injections-saline-is-upheld.yaml",
+                        cases / "acoem-2017-low-back" / "acupuncture" / "fourteen-sessions-in-all-are-upheld.yaml")
+            if p.is_file()]
+
+
+def _with_counterfactuals(path: Path, rb: RuleBase) -> dict[str, Any]:
+    from . import counterfactuals
+
+    found = counterfactuals.find(path, rb).determination
+    assert found is not None
+    data = found.to_dict()
+    for item in data["items"]:  # the search's timing is not part of the schema's sample values
+        item["counterfactuals"]["search"]["seconds"] = 0.5
+    return data
+
+
 def generate(rb: RuleBase, root: Path) -> dict[str, str]:
     """Both schemas as JSON text, keyed by file name (the determination's from tests/cases/)."""
     from .determination import Determination
@@ -263,6 +287,7 @@ def generate(rb: RuleBase, root: Path) -> dict[str, str]:
 
     results = evaluate_many(list(_case_files(root)), rb)
     samples = [r.to_dict() for r in results if isinstance(r, Determination)]
+    samples += [_with_counterfactuals(path, rb) for path in _COUNTERFACTUAL_SAMPLES(root)]
     texts = {"case.schema.json": case_schema(rb), "determination.schema.json": determination_schema(samples)}
     return {name: json.dumps(data, indent=1, ensure_ascii=False) + "\n" for name, data in texts.items()}
 

@@ -49,6 +49,15 @@ def test_a_case_as_json_and_as_turtle_is_decided_alike(server: Server) -> None:
     assert decisions == expected  # the case file's expectations, from the IMR letter
 
 
+def test_counterfactuals_by_a_query_flag(server: Server) -> None:
+    answer = _post(server, SEED.read_bytes(), counterfactuals="true")
+    assert answer.status_code == 200
+    items = answer.json()["items"]
+    assert all(i["counterfactuals"]["kind"] == "would_overturn" and i["counterfactuals"]["counterfactuals"]
+               for i in items)  # the five upheld items of the seed case (tests/test_counterfactuals.py)
+    assert all(s["verified"] for i in items for s in i["counterfactuals"]["counterfactuals"])
+
+
 def test_a_bad_case_is_a_422_naming_the_field_and_the_nearest_code(server: Server) -> None:
     case = {"id": "x", "review_date": "2014-11-15", "requests": [{"id": "1", "service": "acupunture"}]}
     answer = _post(server, json.dumps(case).encode(), "application/json")

@@ -138,7 +138,8 @@ def create_app(settings: Settings, rb: RuleBase | None = None) -> FastAPI:
     @app.post("/evaluate", tags=["evaluate"], openapi_extra=openapi.evaluate_body(),
               summary="Evaluate one case: the determination (JSON) or its letter (text, Markdown, HTML, PDF)",
               responses=openapi.evaluate_responses())
-    async def evaluate(request: Request, format: str | None = None, store: bool = False) -> Response:
+    async def evaluate(request: Request, format: str | None = None, store: bool = False,
+                       counterfactuals: bool = False) -> Response:
         output = cases.output_of(request.headers.get("accept"), format)
         if output is None:
             raise HTTPException(406, f"format: expected one of {', '.join(cases.OUTPUTS)} (or an Accept of "
@@ -147,7 +148,7 @@ def create_app(settings: Settings, rb: RuleBase | None = None) -> FastAPI:
             require_token(await _bearer(request))
         suffix = cases.suffix_of(request.headers.get("content-type"))
         body = await read_body(request, settings.max_case_bytes)
-        det = await run_in_threadpool(cases.evaluate_bytes, body, suffix, rb)
+        det = await run_in_threadpool(cases.evaluate_bytes, body, suffix, rb, counterfactuals)
         if store:
             record = batch.record_of(det, await run_in_threadpool(_intake, body, suffix, rb), rb, "(service)")
             with service.store_lock:

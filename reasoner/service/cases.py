@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import engines, exports, letter_html, letters
+from .. import counterfactuals, engines, exports, letter_html, letters
 from ..determination import Determination
 from ..errors import IntakeError, Problem
 from ..rulebase import RuleBase
@@ -95,9 +95,14 @@ def case_file(body: bytes, suffix: str) -> Iterator[Path]:
         yield path
 
 
-def evaluate_bytes(body: bytes, suffix: str, rb: RuleBase) -> Determination:
-    """The determination of a case sent as bytes in the format of ``suffix``."""
+def evaluate_bytes(body: bytes, suffix: str, rb: RuleBase, with_counterfactuals: bool = False) -> Determination:
+    """The determination of a case sent as bytes in the format of ``suffix``; with
+    ``with_counterfactuals``, carrying its items' verified counterfactuals (YAML or JSON)."""
     with case_file(body, suffix) as path:
+        if with_counterfactuals:
+            found = counterfactuals.find(path, rb).determination
+            assert found is not None
+            return found
         return engines.evaluate(path, rb)
 
 
