@@ -19,6 +19,9 @@ Nothing here names a criterion, a section or a clinical fact. Candidates are der
 - the criterion's contradicting facts: a documented negative finding (present: false) is
   re-documented as present.
 
+A code whose anatomical sites (ontology/sites.ttl, mtus:anatomicalSite) exclude the request's
+region is no candidate: no site is the region, lies within it or contains it (mtus:partOf).
+
 Search, per item: each candidate alone (one re-evaluation each, which also tells which of the
 item's unmet criteria it satisfies); for a criterion no single change satisfies, pairs of
 candidates from different groups (a group is one shape property or one rule pattern), the first
@@ -201,6 +204,7 @@ class Vocabulary:
         self.helpers = frozenset(shape for t in self.templates for shape in t.satisfies)
         self._types: dict[URIRef, frozenset[URIRef]] = {}
         self._members: dict[URIRef, tuple[URIRef, ...]] = {}
+        self._sites: dict[URIRef, frozenset[Node]] = {}
         self._needs: dict[tuple[URIRef, dt.date | None], tuple[Need, ...]] = {}
 
     @staticmethod
@@ -265,6 +269,20 @@ class Vocabulary:
             found = self._types[code] = frozenset(o for o in self.rb.closure.objects(code, RDF.type)
                                                   if isinstance(o, URIRef))
         return found
+
+    def fits(self, code: URIRef, region: str | None) -> bool:
+        """Whether ``code`` can stand for the region (ontology/sites.ttl): it has no anatomical
+        site, or a site of it is the region, lies within it or contains it (mtus:partOf)."""
+        if region is None:
+            return True
+        sites = self._sites.get(code)
+        if sites is None:
+            sites = self._sites[code] = frozenset(self.rb.closure.objects(code, MTUS.anatomicalSite))
+        if not sites:
+            return True
+        where = CODE[str(region)]
+        around = {where, *self.rb.closure.objects(where, MTUS.partOf)}
+        return any(site in around or (site, MTUS.partOf, where) in self.rb.closure for site in sites)
 
     def members(self, cls: URIRef) -> tuple[URIRef, ...]:
         found = self._members.get(cls)
@@ -504,6 +522,8 @@ class _Search:
         for need in self.voc.needs(result):
             if need.kind == "code":
                 for code in need.codes:
+                    if not self.voc.fits(code, request.get("region")):
+                        continue  # anatomically elsewhere (carpal tunnel release of the lumbar spine)
                     for template in self.voc.templates:
                         if template.slot_class is None or template.slot_class not in self.voc.types(code):
                             continue
@@ -512,6 +532,8 @@ class _Search:
                         out.append((need.group, self._add(template, code, request, item)))
             elif need.kind == "set":
                 for value in need.values:
+                    if isinstance(value, URIRef) and not self.voc.fits(value, request.get("region")):
+                        continue
                     out.append((need.group, self._set(item, need.field, value, "edit-request-code")))
             elif need.kind == "bound":
                 value = self._bound(item, need.values[0], need.values[1])
