@@ -182,6 +182,9 @@ ENUMS: dict[tuple[str, str], list[str]] = {("items", "decision"): [d.value for d
 #: keys that to_dict writes as null when there is nothing to say (exports.py: ``... if ... else None``),
 #: whether or not the sample cases have one
 NULLABLE = ("region", "guideline", "effective_until", "ur_guideline_cited", "edition", "reason", "unit")
+#: keys whose types the samples need not all show: a change's value is an entry added (an object),
+#: a number or a code (a string) a request field is set to
+TYPES: dict[tuple[str, str], tuple[str, ...]] = {("changes", "value"): ("number", "object", "string")}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
@@ -204,7 +207,8 @@ def infer(samples: Iterable[Any], key: str = "", parent: str = "") -> dict[str, 
     """The schema of JSON values: their types, an object's keys (required when always there),
     an array's items; strings all dates or date-times get that format."""
     values = list(samples)
-    types = sorted({_type(v) for v in values} | ({"null"} if key in NULLABLE else set()))
+    types = sorted({_type(v) for v in values} | ({"null"} if key in NULLABLE else set())
+                   | set(TYPES.get((parent, key), ())))
     out: dict[str, Any] = {"type": types[0] if len(types) == 1 else types}
     if "integer" in types and "number" in types:
         types.remove("integer")

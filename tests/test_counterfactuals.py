@@ -19,7 +19,7 @@ import reasoner
 from reasoner import cli, counterfactuals, engines, exports, letters
 from reasoner.counterfactuals import CaseCounterfactuals, apply, case_data
 from reasoner.decisions import OVERTURNED, UPHELD
-from reasoner.namespaces import MTUS
+from reasoner.namespaces import CODE, MTUS, local_name
 from tests import casefiles
 
 SEED = casefiles.CASES / "seed" / "seed-imr-case.yaml"
@@ -48,6 +48,44 @@ def _check(path: Path, found: CaseCounterfactuals) -> None:
                 assert a is b or not set(a.changes) <= set(b.changes), (path.name, item.request_id)
         assert len(item.sets) <= item.bounds["max_sets"]
         assert all(len(s.changes) <= item.bounds["max_size"] for s in item.sets)
+    _check_anatomy(data, found)
+
+
+def _regions_of(code: str) -> set[str] | None:
+    """The regions a code may stand for by ontology/sites.ttl: its sites, what lies within them
+    and what contains them (None: no site, any region)."""
+    closure = reasoner.rulebase.get().closure
+    sites = set(closure.objects(CODE[code], MTUS.anatomicalSite))
+    if not sites:
+        return None
+    out = set(sites)
+    for site in sites:
+        out |= set(closure.subjects(MTUS.partOf, site)) | set(closure.objects(site, MTUS.partOf))
+    return {local_name(r) for r in out}
+
+
+def _codes(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [c for k in ("code", "service", "drug") if isinstance(value.get(k), str) for c in [value[k]]] \
+            + [c for c in value.get("findings") or [] if isinstance(c, str)]
+    return []
+
+
+def _check_anatomy(data: dict[str, object], found: CaseCounterfactuals) -> None:
+    """No change documents a code whose anatomical sites exclude the request's region (no carpal
+    tunnel release of the lumbar spine, no cauda equina syndrome of the cervical spine)."""
+    requests = {str(r["id"]): r for r in data.get("requests") or []}  # type: ignore[union-attr]
+    for item in found.items:
+        region = requests[item.request_id].get("region")
+        if item.kind != "would_overturn" or region is None:
+            continue
+        for change_set in item.sets:
+            for change in change_set.changes:
+                for code in _codes(change.value):
+                    allowed = _regions_of(code)
+                    assert allowed is None or region in allowed, (item.request_id, code, region, change.text)
 
 
 def test_each_of_the_five_upheld_seed_items_has_counterfactuals_that_overturn_it(seed: CaseCounterfactuals) -> None:
@@ -64,6 +102,40 @@ def test_each_of_the_five_upheld_seed_items_has_counterfactuals_that_overturn_it
 @pytest.mark.parametrize("path", SAMPLE, ids=lambda p: str(p.relative_to(casefiles.CASES).with_suffix("")))
 def test_every_reported_counterfactual_turns_its_item_and_none_is_a_superset(path: Path) -> None:
     _check(path, counterfactuals.find(path))
+
+
+def test_the_seed_counterfactuals_are_anatomically_possible(seed: CaseCounterfactuals) -> None:
+    """Cauda equina syndrome (the lumbosacral roots) is no change for a cervical x-ray, carpal
+    tunnel release (the wrist) no prior course for lumbar acupuncture; it stays one for the
+    lumbar x-ray."""
+    def codes(request_id: str) -> set[str]:
+        return {c for s in seed.item(request_id).sets for ch in s.changes for c in _codes(ch.value)}
+
+    assert "cauda_equina_syndrome" not in codes("2")
+    assert "carpal_tunnel_release" not in codes("1")
+    assert "cauda_equina_syndrome" in codes("3")
+    lumbar = _regions_of("cauda_equina_syndrome")
+    assert lumbar is not None and {"lumbar_spine", "L4-L5", "whole_body"} <= lumbar and "cervical_spine" not in lumbar
+    assert _regions_of("progressive_neurologic_deficit") is None  # region-neutral: any region
+
+
+def test_a_change_that_sets_a_request_field_to_a_code_fits_the_determination_schema() -> None:
+    import jsonschema
+
+    from reasoner import schemas
+    from reasoner.counterfactuals import Change, ChangeSet, ItemCounterfactuals
+
+    path = casefiles.CASES / "chronic-pain" / "epidural-steroid-injections" / "all-criteria-met-is-overturned.yaml"
+    det = engines.evaluate(path).to_dict()
+    change = Change("set", "requests[0].guidance", json.dumps("fluoroscopy"), "edit-request-code",
+                    "guidance fluoroscopy")
+    numbers = Change("set", "requests[0].quantity", json.dumps(2.5), "edit-request-bound", "quantity 2.5")
+    found = ItemCounterfactuals("1", UPHELD, "would_overturn", (ChangeSet((change, numbers), ("c",), OVERTURNED, "t"),),
+                                None, (), "t", 2, 0.5, dict(counterfactuals.DEFAULT_BOUNDS))
+    det["items"][0]["counterfactuals"] = found.as_json()
+    assert found.as_json()["counterfactuals"][0]["changes"][0]["value"] == "fluoroscopy"
+    validator = jsonschema.Draft202012Validator(schemas.load("determination"), format_checker=jsonschema.FormatChecker())
+    validator.validate(det)
 
 
 def test_an_overturned_item_reports_what_it_rests_on() -> None:
