@@ -106,9 +106,11 @@ def _problem(case: CaseInput, rulebase: RuleBase, report: Graph, result: Node, k
 def reference_triples(rulebase: RuleBase) -> list[tuple[Node, Node, Node]]:
     """What the intake shapes read of the rule base besides the classes of the codes a case
     uses: the day-number declarations, and every value of a property an intake constraint
-    suggests from (``mtus:suggestFrom``, e.g. the RxCUIs of the drug codes)."""
+    suggests from (``mtus:suggestFrom``, e.g. the RxCUIs of the drug codes) or reads
+    (``mtus:readsProperty``, e.g. the anatomical sites of the services and the part-of links)."""
     triples: list[tuple[Node, Node, Node]] = list(rulebase.ontology.triples((None, MTUS.dayNumberOf, None)))
-    for prop in set(rulebase.intake_shapes.objects(None, MTUS.suggestFrom)):
+    for prop in set(rulebase.intake_shapes.objects(None, MTUS.suggestFrom)) \
+            | set(rulebase.intake_shapes.objects(None, MTUS.readsProperty)):
         triples += rulebase.closure.triples((None, prop, None))
     return triples
 

@@ -246,3 +246,30 @@ def test_numbers_beyond_the_documented_bounds_are_refused(field: str, value: flo
     data["requests"][0][field] = value
     (problem,) = problems_of(data)
     assert problem.startswith(f"requests[0].{field}: expected ") and "at most" in problem
+
+
+def _regions_named(problem: IntakeError | str) -> set[str]:
+    text = str(problem)
+    return set(text.split("expected one of ", 1)[1].split(", a region within one")[0].split(", "))
+
+
+@pytest.mark.parametrize("engine", ["reference", "fast"])
+def test_a_service_requested_for_a_region_it_is_not_done_on_is_refused(engine: str) -> None:
+    """Carpal tunnel release is done at the wrist (ontology/sites.ttl), an epidural injection in
+    the spine: requested for the lumbar spine or the shoulder, intake names the request's region
+    and the regions allowed; a level within the lumbar spine, a peripheral joint and a
+    region-neutral service are accepted."""
+    data = seed()
+    data["requests"] = [{"id": "1", "service": "carpal_tunnel_release", "region": "lumbar_spine"},
+                        {"id": "2", "service": "lumbar_discectomy", "region": "L4-L5"},
+                        {"id": "3", "service": "epidural_steroid_injection", "region": "shoulder"},
+                        {"id": "4", "service": "corticosteroid_joint_injection", "region": "knee"},
+                        {"id": "5", "service": "trigger_point_injection", "region": "wrist"}]
+    data.pop("expected", None)
+    with pytest.raises(IntakeError) as info:
+        reasoner.engines.evaluate(data, engine=engine)
+    problems = info.value.problems
+    assert [p.path for p in problems] == ["requests[0].region", "requests[2].region"]
+    assert _regions_named(problems[0].message) == {"wrist", "hand"}
+    assert _regions_named(problems[1].message) == {"cervical_spine", "thoracic_spine", "lumbar_spine"}
+    assert "lumbar_spine" not in str(problems[0])  # the value is never quoted
