@@ -93,6 +93,11 @@ def _find(items: list[dict[str, Any]], criterion: str, code: str) -> str:
 #   management (physical therapy, an NSAID, a muscle relaxant) failed.
 # 5 epidural steroid injection (CPMTG p.46): radiculopathy must be documented on examination; the
 #   record documents its absence, which no answer about conservative care changes: still upheld.
+#   ESI_ANSWERS amend that answer as tests/cases/seed/flip-item-5-esi.yaml documents: radiculopathy
+#   on examination corroborated by imaging (nerve-root compression), and failed physical therapy
+#   and NSAID; criterion 1 (not met, so asked with the record's answer) is then met and item 5
+#   overturned. The trigger point injection (CPMTG p.122, criterion 4) requires radiculopathy NOT
+#   to be present, so these answers uphold item 4: the two flips are separate responses.
 ANSWERS = [
     ("acupuncture-1b", ["physical_therapy"]),
     ("acupuncture-2", ["objective_functional_deficit"]),
@@ -105,12 +110,16 @@ ANSWERS = [
 ]
 EXPECTED_AFTER_ANSWERS = {"1": "overturned", "2": "overturned", "3": "overturned", "4": "overturned",
                           "5": "upheld"}
+ESI_ANSWERS = [
+    ("cpmtg-2009-esi-1", ["radiculopathy", "dermatomal_sensory_deficit", "nerve_root_compression"]),
+    ("cpmtg-2009-esi-2", ["physical_therapy", "naproxen"]),
+]
 
 
-def seed_response(questionnaire: dict[str, Any]) -> dict[str, Any]:
-    """The QuestionnaireResponse that answers the seed case's Questionnaire as ANSWERS say."""
+def seed_response(questionnaire: dict[str, Any], given: list[tuple[str, list[str]]] = ANSWERS) -> dict[str, Any]:
+    """The QuestionnaireResponse that answers the seed case's Questionnaire as ``given`` says."""
     answers: dict[str, list[str]] = {}
-    for criterion, codes in ANSWERS:
+    for criterion, codes in given:
         for code in codes:
             link = _find(questionnaire["item"], criterion, code)
             assert link, f"no question of {criterion} offers {code}"
@@ -162,11 +171,13 @@ def test_the_bundle_reads_back_into_the_seed_case() -> None:
     assert case["requests"] == seed["requests"]
 
 
-def test_the_questionnaire_asks_one_thing_per_not_documented_criterion(seed_questionnaire: dict[str, Any]) -> None:
+def test_the_questionnaire_asks_one_thing_per_not_documented_or_amendable_criterion(seed_questionnaire: dict[str, Any]) -> None:
     _round_trips(seed_questionnaire)
     det = reasoner.evaluate(SEED)
     wanted = {(i.request_id, str(r.criterion.iri)) for i in det.items for r in i.criteria
               if str(r.status) == "not_documented"}
+    # and the one not-met criterion whose facts a provider can document: ESI radiculopathy (CPMTG p.46)
+    wanted.add(("5", "https://w3id.org/mtus/kb/cpmtg-2009-esi-1"))
     asked = {(group["linkId"].split("-", 1)[1], item["definition"]) for group in seed_questionnaire["item"]
              for item in group["item"]}
     assert asked == wanted
@@ -198,16 +209,38 @@ def test_answering_as_the_guideline_requires_overturns_the_items(seed_questionna
     assert _items(det_bundle) == _items(det)
 
 
+def test_a_not_met_criterion_is_asked_with_the_records_answer_and_can_be_amended(
+        seed_questionnaire: dict[str, Any]) -> None:
+    esi = _linked(seed_questionnaire["item"], "5:cpmtg-2009-esi-1")
+    assert esi["type"] == "group" and esi["definition"].endswith("/cpmtg-2009-esi-1")
+    exam = _linked(esi["item"], _find(esi["item"], "cpmtg-2009-esi-1", "dermatomal_sensory_deficit"))
+    assert "radiculopathy" in exam["text"] and "initial" not in exam  # the record: absent on exam
+    response = seed_response(seed_questionnaire, ESI_ANSWERS)
+    _round_trips(response)
+    det = fhir.evaluate_with_answers(SEED, response)
+    decided = {i.request_id: str(i.decision) for i in det.items}
+    assert decided["5"] == "overturned" and decided["4"] == "upheld"
+    item5 = next(i for i in det.items if i.request_id == "5")
+    assert {str(c.criterion.iri).split("/")[-1]: str(c.status) for c in item5.criteria} == {
+        "cpmtg-2009-esi-1": "met", "cpmtg-2009-esi-2": "met", "cpmtg-2009-esi-3": "met", "cpmtg-2009-esi-4": "met",
+        "cpmtg-2009-esi-5": "met", "cpmtg-2009-esi-6": "met", "cpmtg-2009-esi-7": "not_applicable",
+        "cpmtg-2009-esi-8": "met", "cpmtg-2009-esi-9": "met"}  # as tests/cases/seed/flip-item-5-esi.yaml
+    assert _items(fhir.evaluate_with_answers(SEED_BUNDLE, response)) == _items(det)
+
+
 def test_the_committed_examples_are_valid_r4_and_current(seed_questionnaire: dict[str, Any]) -> None:
     files = sorted(EXAMPLES.glob("*.json"))
     assert {f.name for f in files} >= {"seed-questionnaire.json", "seed-questionnaire-response.json",
-                                       "seed-determination.json", "seed-answered-determination.json"}
+                                       "seed-determination.json", "seed-answered-determination.json",
+                                       "seed-esi-amended-response.json"}
     for path in files:
         _round_trips(json.loads(path.read_text(encoding="utf-8")))
     committed = json.loads((EXAMPLES / "seed-questionnaire.json").read_text(encoding="utf-8"))
     assert {**committed, "date": ""} == {**seed_questionnaire, "date": ""}
     response = json.loads((EXAMPLES / "seed-questionnaire-response.json").read_text(encoding="utf-8"))
     assert response == seed_response(seed_questionnaire)
+    amended = json.loads((EXAMPLES / "seed-esi-amended-response.json").read_text(encoding="utf-8"))
+    assert amended == seed_response(seed_questionnaire, ESI_ANSWERS)
 
 
 def test_the_claim_response_adjudicates_each_item_with_its_criteria_and_guideline() -> None:

@@ -8,6 +8,12 @@ documentation_needed (kb/), answer type and options from its support shapes
 (reasoner/fhir/questions.py), initial values from what the case already has. A criterion that
 needs two kinds of fact (a date and a failed treatment) is a group of two questions
 (``<request>:<criterion>:<n>``).
+
+A not-met criterion whose support shapes give answerable questions is asked too, as in Da Vinci
+DTR the provider may amend what the record pre-fills: its text says the record's current answer
+is shown (kb/ wording), its initial values are what the record documents present, and a finding
+the record documents absent is named in the question's text. An answer that documents a finding
+present replaces the record's absence of it (reasoner/fhir/questions.py, ``apply``).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from typing import Any
 
 from rdflib import URIRef
 
-from ..decisions import NOT_DOCUMENTED, UPHELD, CriterionResult
+from ..decisions import NOT_DOCUMENTED, NOT_MET, UPHELD, CriterionResult
 from ..determination import Determination
 from ..errors import IntakeError, Problem
 from ..namespaces import MTUS
@@ -79,6 +85,14 @@ def _initial(case: dict[str, Any], request: dict[str, Any], q: questions.Questio
     return []
 
 
+def _absent(case: dict[str, Any], q: questions.Question) -> list[str]:
+    """The options of a finding question that the record documents absent."""
+    if q.context != "finding":
+        return []
+    have = {(f.get("code"), f.get("source")) for f in case.get("findings") or [] if f.get("present", True) is False}
+    return [c for c in q.options if (c, None) in have or (c, q.sources.get(c)) in have]
+
+
 def _question_item(link: str, text: str, q: questions.Question, definition: str, initial: list[Any],
                    texts: Texts) -> dict[str, Any]:
     item: dict[str, Any] = {"linkId": link, "definition": definition, "text": text, "type": q.answer_type}
@@ -100,8 +114,9 @@ def _criterion_items(result: CriterionResult, rid: str, reader: questions.Reader
     crit = result.criterion
     link = f"{rid}:{crit.iri.split('/')[-1]}"
     needed = crit.documentation_needed or crit.statement
+    amend = result.status == NOT_MET  # the record answers it: its answer is shown, to be amended
     if result.branches:
-        children = [c for b in result.branches if b.status == NOT_DOCUMENTED
+        children = [c for b in result.branches if b.status in (NOT_DOCUMENTED, NOT_MET)
                     for c in [_criterion_items(b, rid, reader, case, request, texts, spec)] if c is not None]
         if not children:
             return None
@@ -109,19 +124,36 @@ def _criterion_items(result: CriterionResult, rid: str, reader: questions.Reader
                 "text": texts("fhir-alternatives", needed=needed), "item": children}
     qs = [q for shape in crit.shapes.get(MTUS.Support, ()) for q in reader.questions(shape)]
     qs = questions.merge(qs) or [questions.Question("none", "string", mapped=False)]
+    if amend and not any(q.mapped for q in qs):
+        return None  # not documentable in the case format: nothing the provider could amend
+    if amend:
+        needed = texts("fhir-amend", needed=needed)
     for q in qs:  # the shapes' graph has no order: sorted, so that linkIds are the same every run
         q.options.sort()
     qs.sort(key=lambda q: (q.context, q.answer_type, q.field or "", q.options))
+
+    def text_of(q: questions.Question, text: str) -> str:
+        absent = _absent(case, q)
+        if not absent:
+            return text
+        return texts("fhir-documented-absent", text=text, findings=", ".join(_label(texts, c) for c in absent))
+
     if len(qs) == 1:
         spec.questions[link] = (rid, qs[0])
-        return _question_item(link, needed, qs[0], str(crit.iri), _initial(case, request, qs[0]), texts)
+        return _question_item(link, text_of(qs[0], needed), qs[0], str(crit.iri),
+                              _initial(case, request, qs[0]), texts)
     children = []
     for k, q in enumerate(qs, 1):
         sub = f"{link}:{k}"
         spec.questions[sub] = (rid, q)
         field_label = (q.field or "").replace("_", " ")
-        text = texts(f"fhir-question-{q.context}", field=field_label) if q.mapped else texts("fhir-question-free")
-        children.append(_question_item(sub, text, q, str(crit.iri), _initial(case, request, q), texts))
+        if not q.mapped:
+            text = texts("fhir-question-free")
+        elif q.context == "finding" and len(set(q.sources.values())) == 1:
+            text = texts("fhir-question-finding-source", source=_label(texts, next(iter(q.sources.values()))))
+        else:
+            text = texts(f"fhir-question-{q.context}", field=field_label)
+        children.append(_question_item(sub, text_of(q, text), q, str(crit.iri), _initial(case, request, q), texts))
     return {"linkId": link, "definition": str(crit.iri), "type": "group", "text": needed, "item": children}
 
 
@@ -137,7 +169,7 @@ def build(det: Determination, case: dict[str, Any], rb: RuleBase) -> tuple[dict[
         if item.decision != UPHELD:
             continue
         request = requests.get(item.request_id, {})
-        children = [c for r in item.criteria if r.status == NOT_DOCUMENTED
+        children = [c for r in item.criteria if r.status in (NOT_DOCUMENTED, NOT_MET)
                     for c in [_criterion_items(r, item.request_id, reader, case, request, texts, spec)]
                     if c is not None]
         if children:

@@ -243,12 +243,16 @@ class Reader:
 
 
 def merge(found: list[Question]) -> list[Question]:
-    """Choices about the same list (findings, or treatments with one status) become one question;
-    an unmapped question is kept only if nothing else documents the criterion."""
+    """Choices about the same list (findings, or treatments with one status) become one question,
+    unless they offer a finding from two sources (radiculopathy on examination and on testing:
+    one answer could not say which); an unmapped question is kept only if nothing else documents
+    the criterion."""
     out: list[Question] = []
     for q in found:
         twin = next((o for o in out if q.answer_type == "choice" and o.answer_type == "choice"
-                     and o.context == q.context), None)
+                     and o.context == q.context
+                     and all(o.sources.get(c) == q.sources.get(c) for c in set(o.options) & set(q.options))),
+                    None)
         if twin is not None:
             twin.options += [c for c in q.options if c not in twin.options]
             twin.sources.update({k: v for k, v in q.sources.items() if k not in twin.sources})
@@ -282,6 +286,12 @@ def apply(case: dict[str, Any], request_id: str, question: Question, answers: li
             fact: dict[str, Any] = {"code": answer, **where, "present": True}
             if question.sources.get(answer):
                 fact["source"] = question.sources[answer]
+            # the answer amends the record: it replaces a documented absence of the same finding
+            # (same code, the request's region or none, the same source or none)
+            case["findings"] = [f for f in case.get("findings") or [] if not (
+                f.get("present", True) is False and f.get("code") == answer
+                and f.get("region") in (None, where.get("region"))
+                and (f.get("source") is None or fact.get("source") in (None, f.get("source"))))]
             add("findings", fact)
         elif question.context == "treatment":
             treatment: dict[str, Any] = {"drug" if answer in _DRUGS else "service": answer}
