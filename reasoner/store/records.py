@@ -13,10 +13,12 @@ killed batch leaves each case either wholly stored or not at all.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 from rdflib.term import Node
@@ -25,7 +27,7 @@ from ..exports import SOFTWARE, rulebase_iri
 from ..namespaces import KB, MTUS, PROV
 from ..rulebase import RuleBase
 from .sparql import term
-from .terms import QueryResult
+from .terms import QueryResult, triples_to_ox
 
 PROLOGUE = ("PREFIX mtus: <https://w3id.org/mtus/ontology#>\n"
             "PREFIX prov: <http://www.w3.org/ns/prov#>\n")
@@ -61,23 +63,56 @@ def _insert(graphs: list[tuple[str, str]]) -> str:
     return f"INSERT DATA {{\n{body}}}"
 
 
+def _replace(record: CaseRecord) -> str:
+    case = term(URIRef(record.case_iri))
+    return (f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?old {{ ?old a mtus:Determination ; "
+            f"prov:wasDerivedFrom {case} . ?s ?p ?o }} }} ;\n"
+            f"DROP SILENT GRAPH {case} ;\n"
+            + _insert([(record.case_iri, record.case_ntriples),
+                       (record.determination_iri, record.determination_ntriples)]))
+
+
 def put_case(store: Backend, record: CaseRecord) -> None:
     """Replace the case's graph and its determination, in one update."""
-    case = term(URIRef(record.case_iri))
-    store.update(
-        PROLOGUE
-        + f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?old {{ ?old a mtus:Determination ; "
-          f"prov:wasDerivedFrom {case} . ?s ?p ?o }} }} ;\n"
-        + f"DROP SILENT GRAPH {case} ;\n"
-        + _insert([(record.case_iri, record.case_ntriples),
-                   (record.determination_iri, record.determination_ntriples)]))
+    put_cases(store, [record])
 
 
-def rulebase_graph(rb: RuleBase) -> Graph:
-    """The closed ontology and kb/, with a node for the rule base as a PROV entity."""
+def nquads(record: CaseRecord) -> str:
+    """The record's case graph and determination graph as N-Quads (each N-Triples line, which
+    ends in " .\n" and holds no other newline, gets its graph name)."""
+    return (record.case_ntriples.replace(" .\n", f" <{record.case_iri}> .\n")
+            + record.determination_ntriples.replace(" .\n", f" <{record.determination_iri}> .\n"))
+
+
+def put_cases(store: Backend, batch: list[CaseRecord]) -> None:
+    """Replace the case graph and the determination of every record of a round (case IRIs
+    distinct). On the embedded store: one query finds the round's stored determinations, one
+    update drops them with their case graphs (only when there are any), and one load adds the
+    round's quads as a single transaction (a killed batch leaves every case of the round stored
+    or none; a re-stored case killed between the drop and the load is not stored, and is
+    evaluated again by the next run). On any other store: one SPARQL update for the round."""
+    if not batch:
+        return
+    load = getattr(store, "load_round", None)
+    if load is None:
+        store.update(PROLOGUE + " ;\n".join(_replace(r) for r in batch))
+        return
+    cases = " ".join(term(URIRef(r.case_iri)) for r in batch)
+    old = store.select(PROLOGUE + f"SELECT DISTINCT ?old ?case WHERE {{ VALUES ?case {{ {cases} }} "
+                       "GRAPH ?old { ?old a mtus:Determination ; prov:wasDerivedFrom ?case } }")
+    if old.rows:
+        drops = {term(g) for row in old.rows for g in row if g is not None}  # type: ignore[arg-type]
+        store.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in sorted(drops)))
+    load("".join(nquads(r) for r in batch))
+
+
+def rulebase_graph(rb: RuleBase, closure: bool = True) -> Graph:
+    """The closed ontology and kb/ (unless ``closure`` is false), with a node for the rule base
+    as a PROV entity."""
     graph = Graph()
-    graph += rb.closure
-    graph += rb.kb
+    if closure:
+        graph += rb.closure
+        graph += rb.kb
     node = rulebase_iri(rb.version)
     graph.add((node, RDF.type, PROV.Entity))
     graph.add((node, PROV.specializationOf, KB.rulebase))
@@ -94,8 +129,14 @@ def put_rulebase(store: Backend, rb: RuleBase) -> bool:
                            "FILTER(?d = ?digest) }", {"digest": Literal(rb.digest)})
     if present.boolean:
         return False
-    ntriples = rulebase_graph(rb).serialize(format="nt")
-    store.update(f"DROP SILENT GRAPH {term(name)} ;\n" + _insert([(str(name), ntriples)]))
+    triples = triples_to_ox(itertools.chain(rb.closure, rb.kb, rulebase_graph(rb, closure=False)))
+    ntriples = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+    store.update(f"DROP SILENT GRAPH {term(name)}")
+    load = getattr(store, "load_round", None)
+    if load is not None:
+        load(ntriples.replace(" .\n", f" {term(name)} .\n"))
+    else:
+        store.update(_insert([(str(name), ntriples)]))
     return True
 
 
