@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check clean bench bench-store system-packages serve
+.PHONY: demo test lint check clean bench bench-store bench-users system-packages serve
 
 # Debian packages the service needs: pango for WeasyPrint (letters as PDF), fonts, and chromium
 # for the browser tests (Playwright's own browser download is not used). Installed when missing,
@@ -51,6 +51,13 @@ bench: $(STAMP)
 # embedded store and on a local Oxigraph server. BENCH_ARGS="--determinations 10000" for a quick run.
 bench-store: $(STAMP)
 	$(BIN)/python bench/bench_store.py $(BENCH_ARGS)
+
+# What users run, side by side in one run (not part of the tests): `mtus batch --store` with 1 and
+# 2 jobs (N=1,000 and 10,000; BENCH_ARGS="--big" adds 100,000), `mtus evaluate` cold and of 100
+# files, reasoner.evaluate warm, POST /evaluate, every named query over the batch's store, the
+# floor and the naive baseline (bench/users.py; --variants before=DIR compares another checkout).
+bench-users: $(STAMP)
+	$(BIN)/python bench/users.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
