@@ -363,37 +363,62 @@ class Summary:
 def _store_all(rounds: Iterator[list[Outcome]], store: Backend,
                summary: Summary, bar: tqdm[Never], after_store: Callable[[int], None] | None) -> None:
     """Store the records of each round as it comes, up to ROUND cases per transaction
-    (records.put_cases); ``after_store`` is called after each transaction with the count so far."""
+    (records.put_cases), in a writer thread: a round is written while the next one is
+    evaluated (Oxigraph writes without holding the GIL); at most one write is in flight, and
+    ``after_store`` is called in this thread after each write with the count so far."""
     cases: dict[str, str] = {}
     pending: list[CaseRecord] = []
+    writer = cf.ThreadPoolExecutor(1, thread_name_prefix="mtus-batch-writer")
+    in_flight: tuple[cf.Future[None], list[CaseRecord]] | None = None
 
-    def flush() -> None:
-        records.put_cases(store, pending)
-        summary.stored += len(pending)
-        for record in pending:
+    def settle() -> None:
+        nonlocal in_flight
+        if in_flight is None:
+            return
+        future, written = in_flight
+        in_flight = None
+        future.result()
+        summary.stored += len(written)
+        for record in written:
             summary.decisions.update(d for _, _, d in record.decisions)
-        bar.update(len(pending))
-        pending.clear()
+        bar.update(len(written))
         if after_store is not None:
             after_store(summary.stored)
 
-    for outcomes in rounds:
-        for ref, record, error in outcomes:
-            if record is None:
-                summary.failures.append((ref.source, error or "failed"))
-                bar.update()
-            elif record.case_iri in cases:
-                message = (f"case id {record.case_id!r} is also the id of {cases[record.case_iri]}; "
-                           "case ids must be unique within a batch")
-                summary.failures.append((ref.source, message))
-                bar.update()
-            else:
-                pending.append(record)
-                cases[record.case_iri] = ref.source
-                if len(pending) >= ROUND:
-                    flush()
-        if pending:  # the end of a round: store what it gave
-            flush()
+    def flush() -> None:
+        nonlocal in_flight
+        settle()
+        written = list(pending)
+        pending.clear()
+        in_flight = (writer.submit(records.put_cases, store, written), written)
+
+    try:
+        for outcomes in rounds:
+            for ref, record, error in outcomes:
+                if record is None:
+                    summary.failures.append((ref.source, error or "failed"))
+                    bar.update()
+                elif record.case_iri in cases:
+                    message = (f"case id {record.case_id!r} is also the id of {cases[record.case_iri]}; "
+                               "case ids must be unique within a batch")
+                    summary.failures.append((ref.source, message))
+                    bar.update()
+                else:
+                    pending.append(record)
+                    cases[record.case_iri] = ref.source
+                    if len(pending) >= ROUND:
+                        flush()
+            if pending:  # the end of a round: store what it gave
+                flush()
+        settle()
+    finally:
+        if in_flight is not None:  # interrupted: the write under way ends (whole) before the store closes
+            future, written = in_flight
+            if future.exception() is None:
+                summary.stored += len(written)
+                for record in written:
+                    summary.decisions.update(d for _, _, d in record.decisions)
+        writer.shutdown(wait=True)
 
 
 #: cases stored per transaction
