@@ -101,7 +101,7 @@ def put_cases(store: Backend, batch: list[CaseRecord]) -> None:
     old = store.select(PROLOGUE + f"SELECT DISTINCT ?old ?case WHERE {{ VALUES ?case {{ {cases} }} "
                        "GRAPH ?old { ?old a mtus:Determination ; prov:wasDerivedFrom ?case } }")
     if old.rows:
-        drops = {term(g) for row in old.rows for g in row if g is not None}  # type: ignore[arg-type]
+        drops = {term(g) for row in old.rows for g in row if g is not None}
         store.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in sorted(drops)))
     load("".join(nquads(r) for r in batch))
 
