@@ -36,7 +36,7 @@ from rdflib.term import Node
 from . import rulebase
 from .errors import EXIT_OK, MtusError
 from .namespaces import CODE, KB
-from .store import open_store
+from .store import EmbeddedStore, open_store, summary
 from .store.records import Backend
 from .store.sparql import bind
 from .store.terms import QueryResult, check_iri
@@ -373,6 +373,8 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_OK
     store = open_store(args.store, args.endpoint, args.update_endpoint, create=False)
     try:
+        if isinstance(store, EmbeddedStore):
+            summary.ensure(store)  # a store written before the summary existed
         result = _with_timeout(lambda: store.select(bound), args.timeout)
     finally:
         store.close()

@@ -26,6 +26,7 @@ from rdflib.term import Node
 from ..exports import SOFTWARE, rulebase_iri
 from ..namespaces import KB, MTUS, PROV
 from ..rulebase import RuleBase
+from . import summary
 from .sparql import term
 from .terms import QueryResult, triples_to_ox
 
@@ -65,15 +66,17 @@ def _insert(graphs: list[tuple[str, str]]) -> str:
 
 def _replace(record: CaseRecord) -> str:
     case = term(URIRef(record.case_iri))
-    return (f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?old {{ ?old a mtus:Determination ; "
+    return (summary.delete_of_case_update(record.case_iri) + " ;\n"
+            f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?old {{ ?old a mtus:Determination ; "
             f"prov:wasDerivedFrom {case} . ?s ?p ?o }} }} ;\n"
             f"DROP SILENT GRAPH {case} ;\n"
             + _insert([(record.case_iri, record.case_ntriples),
-                       (record.determination_iri, record.determination_ntriples)]))
+                       (record.determination_iri, record.determination_ntriples),
+                       (summary.GRAPH, summary.summary_ntriples(nquads(record)))]))
 
 
 def put_case(store: Backend, record: CaseRecord) -> None:
-    """Replace the case's graph and its determination, in one update."""
+    """Replace the case's graph, its determination and its summary, in one update."""
     put_cases(store, [record])
 
 
@@ -85,11 +88,11 @@ def nquads(record: CaseRecord) -> str:
 
 
 def put_cases(store: Backend, batch: list[CaseRecord]) -> None:
-    """Replace the case graph and the determination of every record of a round (case IRIs
-    distinct). On the embedded store: one query finds the round's stored determinations, one
-    update drops them with their case graphs (only when there are any), and one load adds the
-    round's quads as a single transaction (a killed batch leaves every case of the round stored
-    or none; a re-stored case killed between the drop and the load is not stored, and is
+    """Replace the case graph, the determination and its summary (store/summary.py) of every
+    record of a round (case IRIs distinct). On the embedded store: one query finds the round's
+    stored determinations, one update drops them with their case graphs and summaries (only when
+    there are any), and one load adds the round's quads and their summary as a single
+    transaction (a killed batch leaves every case of the round stored or none; a re-stored case killed between the drop and the load is not stored, and is
     evaluated again by the next run). On any other store: one SPARQL update for the round."""
     if not batch:
         return
@@ -102,8 +105,10 @@ def put_cases(store: Backend, batch: list[CaseRecord]) -> None:
                        "GRAPH ?old { ?old a mtus:Determination ; prov:wasDerivedFrom ?case } }")
     if old.rows:
         drops = {term(g) for row in old.rows for g in row if g is not None}
-        store.update(" ;\n".join(f"DROP SILENT GRAPH {g}" for g in sorted(drops)))
-    load("".join(nquads(r) for r in batch))
+        stale = summary.delete_update(sorted(str(row[0]) for row in old.rows if row[0] is not None))
+        store.update(PROLOGUE + " ;\n".join([stale, *(f"DROP SILENT GRAPH {g}" for g in sorted(drops))]))
+    graphs = "".join(nquads(r) for r in batch)
+    load(graphs + summary.summary_nquads(graphs))
 
 
 def rulebase_graph(rb: RuleBase, closure: bool = True) -> Graph:
