@@ -136,3 +136,15 @@ def test_mtus_query_summarises_a_store_written_without_the_summary(tmp_path: Pat
     assert summary.ensure(store) is True
     assert summary.ensure(store) is False  # marked: not rebuilt again
     store.close()
+
+
+def test_a_writer_summarises_an_old_store_before_it_adds_to_it(tmp_path: Path) -> None:
+    """``mtus batch`` (and the service) store the rule base first: an old store's determinations
+    get their summary then, before the new ones mark the summary graph as written."""
+    store = EmbeddedStore(None)
+    store.load_nquads(gzip.decompress(DATASET.read_bytes()))
+    _, dataset = _dataset_records()
+    records.put_rulebase(store, rulebase.get())
+    records.put_cases(store, dataset[:2])  # stored again, the new way
+    rows = querylib.run(store, querylib.resolve("determinations-by-rule-base-version-and-edition"), {}).rows
+    assert [(str(r[1]).rsplit("/", 1)[-1], int(r[3]), int(r[4])) for r in rows] == [("mtus-2007", 1, 1), ("mtus-2009", 12, 14)]

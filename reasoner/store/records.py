@@ -5,10 +5,12 @@ Named graphs:
   once per version, so queries can join criteria (citations, thresholds, confirmation) with
   outcomes; its node records the version and the digest of the files;
 - ``<case IRI>``: the facts of one case, as intake read them;
-- ``<determination IRI>``: the determination of that case (exports.to_graph).
-A case has one current determination: storing a case drops its old determination graphs and
-its case graph and inserts the new ones in a single SPARQL update (one transaction), so a
-killed batch leaves each case either wholly stored or not at all.
+- ``<determination IRI>``: the determination of that case (exports.to_graph);
+- ``<https://w3id.org/mtus/store/summary>``: per item decision, the facts the analysts' queries
+  join on (summary.py), written and replaced with its determination.
+A case has one current determination: storing a case drops its old determination graphs, their
+summary and its case graph and inserts the new ones in a single SPARQL update (one
+transaction), so a killed batch leaves each case either wholly stored or not at all.
 """
 
 from __future__ import annotations
@@ -128,7 +130,10 @@ def rulebase_graph(rb: RuleBase, closure: bool = True) -> Graph:
 
 
 def put_rulebase(store: Backend, rb: RuleBase) -> bool:
-    """Store the rule base unless this version with this digest is there; True if written."""
+    """Store the rule base unless this version with this digest is there; True if written.
+    Every writer (batch, the service) calls it before its first write: a store written before
+    the summary graph existed is summarised here, before this run's writes mark it."""
+    summary.ensure(store)
     name = rulebase_iri(rb.version)
     present = store.select(PROLOGUE + f"ASK {{ GRAPH {term(name)} {{ {term(name)} mtus:rulebaseDigest ?d }} "
                            "FILTER(?d = ?digest) }", {"digest": Literal(rb.digest)})
