@@ -47,13 +47,13 @@ TEMPLATE = """
           mtus:prospectiveReviewRequired ?required ; mtus:formularyListVersion ?list_version .
 """
 
-# One UNION branch per kind of subject (no cross product of results and answers); every
-# optional fact in its own OPTIONAL, so a missing one leaves the others.
+# One UNION branch per kind of subject (no cross product of results and answers), each whole
+# (no variable bound from outside it); every optional fact in its own OPTIONAL, so a missing one
+# leaves the others.
 WHERE = """
-  GRAPH ?d { ?d a mtus:Determination ; prov:wasDerivedFrom ?case ; mtus:rulebaseVersion ?version ;
-                mtus:itemDecision ?item . ?item mtus:aboutRequest ?request }
   {
-    GRAPH ?d { ?item mtus:decision ?decision
+    GRAPH ?d { ?d a mtus:Determination ; prov:wasDerivedFrom ?case ; mtus:rulebaseVersion ?version ;
+                  mtus:itemDecision ?item . ?item mtus:aboutRequest ?request ; mtus:decision ?decision
                OPTIONAL { ?d mtus:edition ?edition }
                OPTIONAL { ?item mtus:urGuidelineMismatch ?mismatch }
                OPTIONAL { ?item mtus:citedGuideline ?cited_as }
@@ -62,10 +62,10 @@ WHERE = """
                OPTIONAL { ?item mtus:appliedRuleDate ?rule_date }
                OPTIONAL { ?item mtus:appliedEdition ?applied_edition }
                OPTIONAL { ?request mtus:morphineEquivalentDailyDose ?morphine } }
-    BIND(IRI(STR(?case)) AS ?case_graph)
-    GRAPH ?case_graph {
-      OPTIONAL { ?case_graph mtus:identifier ?case_id }
-      OPTIONAL { ?case_graph mtus:reviewDate ?review }
+    GRAPH ?case {
+      ?case a mtus:Case
+      OPTIONAL { ?case mtus:identifier ?case_id }
+      OPTIONAL { ?case mtus:reviewDate ?review }
       OPTIONAL { ?request mtus:identifier ?request_id }
       OPTIONAL { ?request mtus:service ?service }
       OPTIONAL { ?request mtus:region ?region }
@@ -74,9 +74,10 @@ WHERE = """
       OPTIONAL { ?request mtus:utilizationReview/mtus:guidelineCited ?ur_cited }
     }
   } UNION {
-    GRAPH ?d { ?item mtus:criterionResult ?result . ?result mtus:criterion ?criterion ; mtus:criterionStatus ?status }
+    GRAPH ?d { ?d a mtus:Determination ; mtus:itemDecision ?item .
+               ?item mtus:criterionResult ?result . ?result mtus:criterion ?criterion ; mtus:criterionStatus ?status }
   } UNION {
-    GRAPH ?d { ?item mtus:formularyAnswer ?answer
+    GRAPH ?d { ?d a mtus:Determination ; mtus:itemDecision ?item . ?item mtus:formularyAnswer ?answer
                OPTIONAL { ?answer mtus:formularyRule ?rule }
                OPTIONAL { ?answer mtus:formularyStatus ?formulary_status }
                OPTIONAL { ?answer mtus:prospectiveReviewRequired ?required }
