@@ -361,14 +361,16 @@ class Summary:
 
 
 def _store_all(rounds: Iterator[list[Outcome]], store: Backend,
-               summary: Summary, bar: tqdm[Never], after_store: Callable[[int], None] | None) -> None:
+               summary: Summary, bar: tqdm[Never], after_store: Callable[[int], None] | None,
+               threaded: bool = False) -> None:
     """Store the records of each round as it comes, up to ROUND cases per transaction
-    (records.put_cases), in a writer thread: a round is written while the next one is
-    evaluated (Oxigraph writes without holding the GIL); at most one write is in flight, and
-    ``after_store`` is called in this thread after each write with the count so far."""
+    (records.put_cases). ``threaded`` (the cases are evaluated by worker processes): in a writer
+    thread, a round written while the next ones arrive (at most one write in flight); else in
+    this thread (measured: with the evaluation in this process too, a writer thread made a
+    10,000-case batch slower). ``after_store`` is called in this thread after each write."""
     cases: dict[str, str] = {}
     pending: list[CaseRecord] = []
-    writer = cf.ThreadPoolExecutor(1, thread_name_prefix="mtus-batch-writer")
+    writer = cf.ThreadPoolExecutor(1, thread_name_prefix="mtus-batch-writer") if threaded else None
     in_flight: tuple[cf.Future[None], list[CaseRecord]] | None = None
 
     def settle() -> None:
@@ -390,7 +392,14 @@ def _store_all(rounds: Iterator[list[Outcome]], store: Backend,
         settle()
         written = list(pending)
         pending.clear()
-        in_flight = (writer.submit(records.put_cases, store, written), written)
+        if writer is None:
+            done: cf.Future[None] = cf.Future()
+            records.put_cases(store, written)
+            done.set_result(None)
+            in_flight = (done, written)
+            settle()
+        else:
+            in_flight = (writer.submit(records.put_cases, store, written), written)
 
     try:
         for outcomes in rounds:
@@ -418,7 +427,8 @@ def _store_all(rounds: Iterator[list[Outcome]], store: Backend,
                 summary.stored += len(written)
                 for record in written:
                     summary.decisions.update(d for _, _, d in record.decisions)
-        writer.shutdown(wait=True)
+        if writer is not None:
+            writer.shutdown(wait=True)
 
 
 #: cases stored per transaction
@@ -453,7 +463,7 @@ def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progres
             seen.add(digest)
             todo.append(ref)
         with closing(_rounds(todo, rb, jobs, engine)) as rounds:
-            _store_all(rounds, store, summary, bar, after_store)
+            _store_all(rounds, store, summary, bar, after_store, threaded=jobs > 1)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
