@@ -100,6 +100,7 @@ def summary_nquads(graphs_nquads: str) -> str:
     scratch = ox.Store()
     scratch.load(graphs_nquads, ox.RdfFormat.N_QUADS)
     triples = scratch.query(PROLOGUE + f"CONSTRUCT {{{TEMPLATE}}} WHERE {{{WHERE}}}")
+    assert isinstance(triples, ox.QueryTriples)
     text = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8") + f"{MARKER} .\n"
     return text.replace(" .\n", f" <{GRAPH}> .\n")
 
