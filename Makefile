@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint check clean bench bench-store system-packages serve fuzz counterfactuals
+.PHONY: demo test lint check clean bench bench-store bench-users system-packages serve fuzz counterfactuals
 
 # Debian packages the service needs: pango for WeasyPrint (letters as PDF), fonts, and chromium
 # for the browser tests (Playwright's own browser download is not used). Installed when missing,
@@ -64,6 +64,13 @@ fuzz: $(STAMP)
 # superset of another (`make test` checks the seed case and a sample; about 10 minutes on two cores).
 counterfactuals: $(STAMP)
 	MTUS_COUNTERFACTUALS_ALL=1 $(BIN)/python -m pytest tests/test_counterfactuals.py -q
+
+# What users run, side by side in one run (not part of the tests): `mtus batch --store` with 1 and
+# 2 jobs (N=1,000 and 10,000; BENCH_ARGS="--big" adds 100,000), `mtus evaluate` cold and of 100
+# files, reasoner.evaluate warm, POST /evaluate, every named query over the batch's store, the
+# floor and the naive baseline (bench/users.py; --variants before=DIR compares another checkout).
+bench-users: $(STAMP)
+	$(BIN)/python bench/users.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -32,7 +32,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Never, TypeVar
+from typing import Any, Never, TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
@@ -47,6 +47,7 @@ from .namespaces import MTUS, local_name
 from .rulebase import RuleBase
 from .store import DEFAULT_STORE, open_store, records
 from .store.records import Backend, CaseRecord
+from .store.terms import triples_to_ox
 
 T = TypeVar("T")
 CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonld", ".ttl", ".turtle")
@@ -132,26 +133,29 @@ def _derived(case_input: intake.CaseInput, rb: RuleBase) -> Graph | None:
     return exports.derived_facts(inference.infer(case_input, rb), case_input.root, wanted)
 
 
-def _record(det: Determination, case_ntriples: str, derived: Graph | None, source: str) -> CaseRecord:
-    graph = exports.to_graph(det, derived)
+def _record(det: Determination, case_ntriples: str, derived: Any, source: str) -> CaseRecord:
+    """The record of an evaluated case: the determination's triples (exports.determination_triples
+    and the derived facts) turned into N-Triples by Oxigraph, without an rdflib graph."""
+    triples = exports.determination_triples(det)
+    if derived is not None:
+        triples += list(derived)
+    text = ox.serialize(triples_to_ox(triples), format=ox.RdfFormat.N_TRIPLES)
     decisions = tuple((i.request_id, local_name(i.service), i.decision) for i in det.items)
     return CaseRecord(source, det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
-                      det.input_hash, det.rulebase_digest, case_ntriples, graph.serialize(format="nt"), decisions)
+                      det.input_hash, det.rulebase_digest, case_ntriples, (text or b"").decode("utf-8"), decisions)
 
 
 def record_of(det: Determination, case_input: intake.CaseInput, rb: RuleBase, source: str) -> CaseRecord:
     """What the store keeps of an evaluated case: its case graph and its determination graph."""
-    return _record(det, case_input.graph.serialize(format="nt"), _derived(case_input, rb), source)
+    case_ntriples = ox.serialize(triples_to_ox(case_input.graph), format=ox.RdfFormat.N_TRIPLES)
+    return _record(det, (case_ntriples or b"").decode("utf-8"), _derived(case_input, rb), source)
 
 
 def _kept_record(det: Determination, kept: Kept, source: str) -> CaseRecord:
     """The record of a case decided on the fast path, from what the engine kept of it."""
-    derived = Graph()
-    for triple in kept.facts:
-        derived.add(triple)
     case_ntriples = ox.serialize(kept.triples, format=ox.RdfFormat.N_TRIPLES)
     assert case_ntriples is not None
-    return _record(det, case_ntriples.decode("utf-8"), derived if len(derived) else None, source)
+    return _record(det, case_ntriples.decode("utf-8"), kept.facts or None, source)
 
 
 def _case(ref: CaseRef) -> str | dict[str, object]:
@@ -284,8 +288,18 @@ def _work_reference(refs: list[CaseRef], rb: RuleBase | None = None
     return [_work(ref, rb) for ref in refs]
 
 
-def _evaluated(refs: list[CaseRef], rb: RuleBase, jobs: int, engine: str = "fast"
-               ) -> Generator[tuple[CaseRef, CaseRecord | None, str | None], None, None]:
+Outcome = tuple[CaseRef, CaseRecord | None, str | None]
+
+
+def _evaluated(refs: list[CaseRef], rb: RuleBase, jobs: int, engine: str = "fast") -> Generator[Outcome, None, None]:
+    """Each case's record or error (``_rounds`` one case at a time)."""
+    with closing(_rounds(refs, rb, jobs, engine)) as rounds:
+        for outcomes in rounds:
+            yield from outcomes
+
+
+def _rounds(refs: list[CaseRef], rb: RuleBase, jobs: int, engine: str = "fast"
+            ) -> Generator[list[Outcome], None, None]:
     """Each case's record or error, as rounds complete: rounds of up to CHUNK cases on the fast
     path (smaller when there are few cases, so that every worker has some), one case per round
     on the reference path."""
@@ -294,7 +308,7 @@ def _evaluated(refs: list[CaseRef], rb: RuleBase, jobs: int, engine: str = "fast
     chunks = [refs[i:i + size] for i in range(0, len(refs), size)]
     if jobs <= 1 or len(chunks) <= 1:
         for chunk in chunks:
-            yield from work(chunk, rb)
+            yield work(chunk, rb)
         return
     pool = worker_pool(rb, jobs, _init_worker)
     try:  # a few rounds in flight per worker: memory stays flat
@@ -304,7 +318,7 @@ def _evaluated(refs: list[CaseRef], rb: RuleBase, jobs: int, engine: str = "fast
             done, running = cf.wait(running, return_when=cf.FIRST_COMPLETED)
             running |= {pool.submit(work, chunk) for chunk in _take(queue, len(done))}
             for future in done:
-                yield from future.result()
+                yield future.result()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -344,24 +358,79 @@ class Summary:
         return "\n".join(lines) + "\n"
 
 
-def _store_all(results: Iterator[tuple[CaseRef, CaseRecord | None, str | None]], store: Backend,
-               summary: Summary, bar: tqdm[Never], after_store: Callable[[int], None] | None) -> None:
+def _store_all(rounds: Iterator[list[Outcome]], store: Backend,
+               summary: Summary, bar: tqdm[Never], after_store: Callable[[int], None] | None,
+               threaded: bool = False) -> None:
+    """Store the records of each round as it comes, up to ROUND cases per transaction
+    (records.put_cases). ``threaded`` (the cases are evaluated by worker processes): in a writer
+    thread, a round written while the next ones arrive (at most one write in flight); else in
+    this thread (measured: with the evaluation in this process too, a writer thread made a
+    10,000-case batch slower). ``after_store`` is called in this thread after each write."""
     cases: dict[str, str] = {}
-    for ref, record, error in results:
-        if record is None:
-            summary.failures.append((ref.source, error or "failed"))
-        elif record.case_iri in cases:
-            message = (f"id: the case id is also the id of {cases[record.case_iri]}; "
-                       "case ids must be unique within a batch")
-            summary.failures.append((ref.source, message))
-        else:
-            records.put_case(store, record)
-            cases[record.case_iri] = ref.source
-            summary.stored += 1
+    pending: list[CaseRecord] = []
+    writer = cf.ThreadPoolExecutor(1, thread_name_prefix="mtus-batch-writer") if threaded else None
+    in_flight: tuple[cf.Future[None], list[CaseRecord]] | None = None
+
+    def settle() -> None:
+        nonlocal in_flight
+        if in_flight is None:
+            return
+        future, written = in_flight
+        in_flight = None
+        future.result()
+        summary.stored += len(written)
+        for record in written:
             summary.decisions.update(d for _, _, d in record.decisions)
-            if after_store is not None:
-                after_store(summary.stored)
-        bar.update()
+        bar.update(len(written))
+        if after_store is not None:
+            after_store(summary.stored)
+
+    def flush() -> None:
+        nonlocal in_flight
+        settle()
+        written = list(pending)
+        pending.clear()
+        if writer is None:
+            done: cf.Future[None] = cf.Future()
+            records.put_cases(store, written)
+            done.set_result(None)
+            in_flight = (done, written)
+            settle()
+        else:
+            in_flight = (writer.submit(records.put_cases, store, written), written)
+
+    try:
+        for outcomes in rounds:
+            for ref, record, error in outcomes:
+                if record is None:
+                    summary.failures.append((ref.source, error or "failed"))
+                    bar.update()
+                elif record.case_iri in cases:
+                    message = (f"id: the case id is also the id of {cases[record.case_iri]}; "
+                               "case ids must be unique within a batch")
+                    summary.failures.append((ref.source, message))
+                    bar.update()
+                else:
+                    pending.append(record)
+                    cases[record.case_iri] = ref.source
+                    if len(pending) >= ROUND:
+                        flush()
+            if pending:  # the end of a round: store what it gave
+                flush()
+        settle()
+    finally:
+        if in_flight is not None:  # interrupted: the write under way ends (whole) before the store closes
+            future, written = in_flight
+            if future.exception() is None:
+                summary.stored += len(written)
+                for record in written:
+                    summary.decisions.update(d for _, _, d in record.decisions)
+        if writer is not None:
+            writer.shutdown(wait=True)
+
+
+#: cases stored per transaction
+ROUND = CHUNK
 
 
 def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progress: bool = True,
@@ -391,8 +460,8 @@ def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progres
                 continue
             seen.add(digest)
             todo.append(ref)
-        with closing(_evaluated(todo, rb, jobs, engine)) as results:
-            _store_all(results, store, summary, bar, after_store)
+        with closing(_rounds(todo, rb, jobs, engine)) as rounds:
+            _store_all(rounds, store, summary, bar, after_store, threaded=jobs > 1)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

@@ -12,19 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import (
-    batch,
-    docs,
-    engines,
-    explain,
-    exports,
-    generator,
-    impact,
-    letters,
-    querylib,
-    rulebase,
-    schemas,
-)
+from . import engines, exports, letters, rulebase
 from .determination import Determination
 from .errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, IntakeError, MtusError
 from .texts import Texts
@@ -32,7 +20,9 @@ from .texts import Texts
 FORMATS = ("letter", "markdown", "json", "turtle", "html", "pdf", "fhir")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(only_evaluate: bool = False) -> argparse.ArgumentParser:
+    """The command line; ``only_evaluate``: the evaluate command alone, without importing the
+    other commands' modules (a cold ``mtus evaluate`` starts faster)."""
     parser = argparse.ArgumentParser(prog="mtus", description="California MTUS guideline reasoner.")
     parser.add_argument("--rules", type=Path, default=None,
                         help="rule-base folder holding ontology/, kb/, shapes/ (default: the bundled one)")
@@ -53,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--answers", type=Path, default=None, metavar="QR.json",
                     help="a FHIR QuestionnaireResponse to the case's Questionnaire (mtus questionnaire): the "
                          "case completed by its answers is decided (one case)")
+    if only_evaluate:
+        return parser
+    from . import batch, docs, explain, generator, impact, querylib, schemas
+
     sub.add_parser("sections", help="list the encoded guideline sections with their criteria counts (Markdown)")
     lint = sub.add_parser("lint", help="check the rule base: links, thresholds, derived properties, duplicates, "
                           "sources, SHACL-SHACL, house style, test-case coverage, rule arithmetic, HermiT")
@@ -191,9 +185,18 @@ def _utf8_streams() -> None:
             stream.reconfigure(encoding="utf-8")
 
 
+def _command(argv: list[str]) -> str | None:
+    """The command word of ``argv`` (after ``--rules DIR``), if it can be told without parsing."""
+    rest = list(argv)
+    while rest and rest[0] == "--rules" and len(rest) > 1:
+        rest = rest[2:]
+    return rest[0] if rest and not rest[0].startswith("-") else None
+
+
 def main(argv: list[str] | None = None) -> int:
     _utf8_streams()
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(only_evaluate=_command(argv) == "evaluate").parse_args(argv)
     try:
         if args.command == "evaluate":
             return _evaluate(args)

@@ -11,6 +11,7 @@ from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.term import Node
 
 from .decisions import CriterionResult
 from .determination import Determination, ItemDecision
@@ -143,18 +144,20 @@ def rulebase_iri(version: str) -> URIRef:
     return URIRef(f"{RULEBASE}{version}")
 
 
-def _result_node(graph: Graph, parent: URIRef, result: CriterionResult, item: ItemDecision) -> URIRef:
+def _result_node(out: list[tuple[URIRef, URIRef, Node]], parent: URIRef, result: CriterionResult,
+                 item: ItemDecision) -> URIRef:
+    add = out.append
     node = URIRef(f"{parent}/criterion/{local_name(result.criterion.iri)}")
-    graph.add((node, RDF.type, MTUS.CriterionResult))
-    graph.add((node, MTUS.criterion, result.criterion.iri))
+    add((node, RDF.type, MTUS.CriterionResult))
+    add((node, MTUS.criterion, result.criterion.iri))
     if item.section is not None:
-        graph.add((node, MTUS.appliedSection, item.section.iri))
-    graph.add((node, MTUS.criterionStatus, CODE[result.status]))
-    graph.add((node, MTUS.applicable, Literal(result.applicable)))
+        add((node, MTUS.appliedSection, item.section.iri))
+    add((node, MTUS.criterionStatus, CODE[result.status]))
+    add((node, MTUS.applicable, Literal(result.applicable)))
     for fact in result.supporting + result.contradicting:
-        graph.add((node, MTUS.evidence, fact.node if isinstance(fact.node, URIRef) else Literal(item.fact_text[fact])))
+        add((node, MTUS.evidence, fact.node if isinstance(fact.node, URIRef) else Literal(item.fact_text[fact])))
     for branch in result.branches:
-        graph.add((node, MTUS.branch, _result_node(graph, node, branch, item)))
+        add((node, MTUS.branch, _result_node(out, node, branch, item)))
     return node
 
 
@@ -164,44 +167,45 @@ def section_version(item: ItemDecision) -> URIRef | None:
         return None
     version = item.section.version_on(item.rule_date)
     return version.iri if version is not None else None
-def _formulary_node(graph: Graph, parent: URIRef, item: ItemDecision) -> None:
+def _formulary_node(out: list[tuple[URIRef, URIRef, Node]], parent: URIRef, item: ItemDecision) -> None:
     """The formulary answer of an item: the rule applied (a kb node), the status, whether
     prospective review was required, the Drug List version applied and the sentence why."""
     answer = item.formulary
     assert answer is not None
+    add = out.append
     node = URIRef(f"{parent}/formulary")
-    graph.add((parent, MTUS.formularyAnswer, node))
-    graph.add((node, RDF.type, MTUS.FormularyAnswer))
-    graph.add((node, MTUS.formularyRule, answer.rule_iri))
-    graph.add((node, MTUS.formularyStatus, MTUS[_STATUS[answer.status]]))
+    add((parent, MTUS.formularyAnswer, node))
+    add((node, RDF.type, MTUS.FormularyAnswer))
+    add((node, MTUS.formularyRule, answer.rule_iri))
+    add((node, MTUS.formularyStatus, MTUS[_STATUS[answer.status]]))
     if answer.prospective_review_required is not None:
-        graph.add((node, MTUS.prospectiveReviewRequired, Literal(answer.prospective_review_required)))
+        add((node, MTUS.prospectiveReviewRequired, Literal(answer.prospective_review_required)))
     if answer.list_version_iri is not None:
-        graph.add((node, MTUS.formularyListVersion, answer.list_version_iri))
-    graph.add((node, MTUS.rationale, Literal(answer.why)))
+        add((node, MTUS.formularyListVersion, answer.list_version_iri))
+    add((node, MTUS.rationale, Literal(answer.why)))
 
 
 _STATUS = {"exempt": "Exempt", "non_exempt": "NonExempt", "unlisted": "Unlisted", "not_applicable": "OutsideFormulary"}
 
 
-def _supported_quantity_node(graph: Graph, parent: URIRef, item: ItemDecision) -> None:
+def _supported_quantity_node(out: list[tuple[URIRef, URIRef, Node]], parent: URIRef, item: ItemDecision) -> None:
     """The most the guideline supports of a request over a limit, and the criterion and
     threshold that set it."""
     quantity = item.supported_quantity
     assert quantity is not None
     node = URIRef(f"{parent}/supported-quantity")
-    graph.add((parent, MTUS.supportedQuantity, node))
-    graph.add((node, RDF.type, MTUS.SupportedQuantity))
-    graph.add((node, MTUS.supportedValue, Literal(quantity.value, datatype=XSD.decimal)))
-    graph.add((node, MTUS.requestedValue, Literal(quantity.requested, datatype=XSD.decimal)))
-    graph.add((node, MTUS.setByCriterion, quantity.criterion))
-    graph.add((node, MTUS.setByThreshold, quantity.threshold))
+    out.append((parent, MTUS.supportedQuantity, node))
+    out.append((node, RDF.type, MTUS.SupportedQuantity))
+    out.append((node, MTUS.supportedValue, Literal(quantity.value, datatype=XSD.decimal)))
+    out.append((node, MTUS.requestedValue, Literal(quantity.requested, datatype=XSD.decimal)))
+    out.append((node, MTUS.setByCriterion, quantity.criterion))
+    out.append((node, MTUS.setByThreshold, quantity.threshold))
     if quantity.unit:
-        graph.add((node, MTUS.quantityUnit, CODE[quantity.unit]))
-    graph.add((node, RDFS.comment, Literal(quantity.text)))
+        out.append((node, MTUS.quantityUnit, CODE[quantity.unit]))
+    out.append((node, RDFS.comment, Literal(quantity.text)))
 
 
-def _counterfactual_nodes(graph: Graph, parent: URIRef, det: Determination, item: ItemDecision) -> None:
+def _counterfactual_nodes(out: list[tuple[URIRef, URIRef, Node]], parent: URIRef, det: Determination, item: ItemDecision) -> None:
     """The item's verified change sets: each change in case-format terms, with its template."""
     assert det.counterfactuals is not None
     found = next((i for i in det.counterfactuals.items if i.request_id == item.request_id), None)
@@ -209,22 +213,22 @@ def _counterfactual_nodes(graph: Graph, parent: URIRef, det: Determination, item
         return
     for n, change_set in enumerate(found.sets, 1):
         node = URIRef(f"{parent}/counterfactual/{n}")
-        graph.add((parent, MTUS.counterfactual, node))
-        graph.add((node, RDF.type, MTUS.ChangeSet))
-        graph.add((node, MTUS.verified, Literal(change_set.verified)))
-        graph.add((node, MTUS.turnsDecisionTo, CODE[change_set.turns_to]))
-        graph.add((node, RDFS.comment, Literal(change_set.text)))
+        out.append((parent, MTUS.counterfactual, node))
+        out.append((node, RDF.type, MTUS.ChangeSet))
+        out.append((node, MTUS.verified, Literal(change_set.verified)))
+        out.append((node, MTUS.turnsDecisionTo, CODE[change_set.turns_to]))
+        out.append((node, RDFS.comment, Literal(change_set.text)))
         for criterion in change_set.satisfies:
-            graph.add((node, MTUS.satisfiesCriterion, KB[criterion]))
+            out.append((node, MTUS.satisfiesCriterion, KB[criterion]))
         for m, change in enumerate(change_set.changes, 1):
             cnode = URIRef(f"{node}/change/{m}")
-            graph.add((node, MTUS.change, cnode))
-            graph.add((cnode, RDF.type, MTUS.Change))
-            graph.add((cnode, MTUS.changeAction, Literal(change.action)))
-            graph.add((cnode, MTUS.changePath, Literal(change.path)))
-            graph.add((cnode, MTUS.changeValue, Literal(change.value_json)))
-            graph.add((cnode, MTUS.editTemplate, KB[change.template]))
-            graph.add((cnode, RDFS.comment, Literal(change.text)))
+            out.append((node, MTUS.change, cnode))
+            out.append((cnode, RDF.type, MTUS.Change))
+            out.append((cnode, MTUS.changeAction, Literal(change.action)))
+            out.append((cnode, MTUS.changePath, Literal(change.path)))
+            out.append((cnode, MTUS.changeValue, Literal(change.value_json)))
+            out.append((cnode, MTUS.editTemplate, KB[change.template]))
+            out.append((cnode, RDFS.comment, Literal(change.text)))
 
 
 def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
@@ -236,60 +240,70 @@ def to_graph(det: Determination, derived: Graph | None = None) -> Graph:
     graph = Graph()
     for prefix, ns in PREFIXES.items():
         graph.bind(prefix, ns)
-    root = determination_iri(det)
-    when = Literal(det.generated_at.isoformat(), datatype=XSD.dateTime)
-    graph.add((root, RDF.type, MTUS.Determination))
-    graph.add((root, RDF.type, PROV.Entity))
-    graph.add((root, RDFS.label, Literal(f"Determination for case {det.case_id}")))
-    graph.add((root, PROV.wasDerivedFrom, det.case_iri))
-    graph.add((root, PROV.generatedAtTime, when))
-    graph.add((root, MTUS.rulebaseVersion, Literal(det.rulebase_version)))
-    graph.add((root, MTUS.rulebaseDigest, Literal(det.rulebase_digest)))
-    graph.add((root, MTUS.inputHash, Literal(det.input_hash)))
-    graph.add((root, MTUS.requiresPhysicianReview, Literal(det.requires_physician_review)))
-    if det.edition is not None:
-        graph.add((root, MTUS.edition, det.edition))
-    activity = URIRef(f"{root}/activity")
-    graph.add((root, PROV.wasGeneratedBy, activity))
-    graph.add((activity, RDF.type, PROV.Activity))
-    graph.add((activity, PROV.used, det.case_iri))
-    graph.add((activity, PROV.used, rulebase_iri(det.rulebase_version)))
-    graph.add((activity, PROV.endedAtTime, when))
-    graph.add((activity, PROV.wasAssociatedWith, SOFTWARE))
-    for item in det.items:
-        node = URIRef(f"{root}/item/{urllib.parse.quote(item.request_id, safe='')}")
-        graph.add((root, MTUS.itemDecision, node))
-        graph.add((node, RDF.type, MTUS.ItemDecision))
-        graph.add((node, MTUS.aboutRequest, item.request))
-        graph.add((node, MTUS.decision, CODE[item.decision]))
-        graph.add((node, MTUS.urGuidelineMismatch, Literal(item.ur_guideline_mismatch)))
-        graph.add((node, MTUS.rationale, Literal(item.rationale)))
-        graph.add((node, MTUS.citedGuideline, Literal(item.cited_as)))
-        graph.add((node, MTUS.requiresPhysicianReview, Literal(item.requires_physician_review)))
-        if item.physician_review_reason:
-            graph.add((node, MTUS.physicianReviewReason, Literal(item.physician_review_reason)))
-        if item.edition is not None and item.rule_date is not None:
-            graph.add((node, MTUS.appliedEdition, item.edition))
-            graph.add((node, MTUS.appliedRuleDate, Literal(item.rule_date)))
-            if item.date_key is not None:
-                graph.add((node, MTUS.appliedDateKey, item.date_key))
-        if item.section is not None:
-            version = section_version(item)
-            if version is not None:
-                graph.add((node, MTUS.appliedVersion, version))
-            graph.add((node, MTUS.appliedSection, item.section.iri))
-            graph.add((node, MTUS.searchStep, item.section.search_step.iri))
-        for result in item.criteria:
-            graph.add((node, MTUS.criterionResult, _result_node(graph, node, result, item)))
-        if item.formulary is not None:
-            _formulary_node(graph, node, item)
-        if item.supported_quantity is not None:
-            _supported_quantity_node(graph, node, item)
-        if det.counterfactuals is not None:
-            _counterfactual_nodes(graph, node, det, item)
+    for triple in determination_triples(det):
+        graph.add(triple)
     if derived is not None:
         graph += derived
     return graph
+
+
+def determination_triples(det: Determination) -> list[tuple[URIRef, URIRef, Node]]:
+    """The triples of ``to_graph`` (without derived facts), as a list (in the order written,
+    duplicates possible): what a batch turns into quads without building an rdflib graph."""
+    out: list[tuple[URIRef, URIRef, Node]] = []
+    add = out.append
+    root = determination_iri(det)
+    when = Literal(det.generated_at.isoformat(), datatype=XSD.dateTime)
+    add((root, RDF.type, MTUS.Determination))
+    add((root, RDF.type, PROV.Entity))
+    add((root, RDFS.label, Literal(f"Determination for case {det.case_id}")))
+    add((root, PROV.wasDerivedFrom, det.case_iri))
+    add((root, PROV.generatedAtTime, when))
+    add((root, MTUS.rulebaseVersion, Literal(det.rulebase_version)))
+    add((root, MTUS.rulebaseDigest, Literal(det.rulebase_digest)))
+    add((root, MTUS.inputHash, Literal(det.input_hash)))
+    add((root, MTUS.requiresPhysicianReview, Literal(det.requires_physician_review)))
+    if det.edition is not None:
+        add((root, MTUS.edition, det.edition))
+    activity = URIRef(f"{root}/activity")
+    add((root, PROV.wasGeneratedBy, activity))
+    add((activity, RDF.type, PROV.Activity))
+    add((activity, PROV.used, det.case_iri))
+    add((activity, PROV.used, rulebase_iri(det.rulebase_version)))
+    add((activity, PROV.endedAtTime, when))
+    add((activity, PROV.wasAssociatedWith, SOFTWARE))
+    for item in det.items:
+        node = URIRef(f"{root}/item/{urllib.parse.quote(item.request_id, safe='')}")
+        add((root, MTUS.itemDecision, node))
+        add((node, RDF.type, MTUS.ItemDecision))
+        add((node, MTUS.aboutRequest, item.request))
+        add((node, MTUS.decision, CODE[item.decision]))
+        add((node, MTUS.urGuidelineMismatch, Literal(item.ur_guideline_mismatch)))
+        add((node, MTUS.rationale, Literal(item.rationale)))
+        add((node, MTUS.citedGuideline, Literal(item.cited_as)))
+        add((node, MTUS.requiresPhysicianReview, Literal(item.requires_physician_review)))
+        if item.physician_review_reason:
+            add((node, MTUS.physicianReviewReason, Literal(item.physician_review_reason)))
+        if item.edition is not None and item.rule_date is not None:
+            add((node, MTUS.appliedEdition, item.edition))
+            add((node, MTUS.appliedRuleDate, Literal(item.rule_date)))
+            if item.date_key is not None:
+                add((node, MTUS.appliedDateKey, item.date_key))
+        if item.section is not None:
+            version = section_version(item)
+            if version is not None:
+                add((node, MTUS.appliedVersion, version))
+            add((node, MTUS.appliedSection, item.section.iri))
+            add((node, MTUS.searchStep, item.section.search_step.iri))
+        for result in item.criteria:
+            add((node, MTUS.criterionResult, _result_node(out, node, result, item)))
+        if item.formulary is not None:
+            _formulary_node(out, node, item)
+        if item.supported_quantity is not None:
+            _supported_quantity_node(out, node, item)
+        if det.counterfactuals is not None:
+            _counterfactual_nodes(out, node, det, item)
+    return out
 
 
 def derived_facts(working: Graph, case_iri: URIRef, properties: tuple[URIRef, ...]) -> Graph:

@@ -36,7 +36,7 @@ from rdflib.term import Node
 from . import rulebase
 from .errors import EXIT_OK, MtusError
 from .namespaces import CODE, KB
-from .store import open_store
+from .store import EmbeddedStore, open_store, summary
 from .store.records import Backend
 from .store.sparql import bind
 from .store.terms import QueryResult, check_iri
@@ -250,8 +250,12 @@ def bound_text(query: LibraryQuery, given: dict[str, str] | None = None, rb: rul
 
 def run(store: Backend, query: LibraryQuery, given: dict[str, str] | None = None,
         rb: rulebase.RuleBase | None = None) -> QueryResult:
-    """Check, bind and run a query; the same rows from any store."""
-    return store.select(bound_text(query, given, rb))
+    """Check, bind and run a query; the same rows from any store (an embedded store written
+    before the summary graph existed is summarised first, as ``mtus query`` does)."""
+    text = bound_text(query, given, rb)
+    if isinstance(store, EmbeddedStore):
+        summary.ensure(store)
+    return store.select(text)
 
 
 #: numeric columns that name a thing rather than measure it: labels, not bars, by default
@@ -373,6 +377,8 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_OK
     store = open_store(args.store, args.endpoint, args.update_endpoint, create=False)
     try:
+        if isinstance(store, EmbeddedStore):
+            summary.ensure(store)  # a store written before the summary existed
         result = _with_timeout(lambda: store.select(bound), args.timeout)
     finally:
         store.close()

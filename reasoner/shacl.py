@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pyshacl import Validator
-from pyshacl.graph_abstraction import DataGraph
-from pyshacl.rdfutil.load import load_from_source
-from pyshacl.shapes_graph import ShapesGraph
 from rdflib import Graph, URIRef
+
+if TYPE_CHECKING:  # pySHACL loads when the reference path first validates (not on the fast path)
+    from pyshacl.shapes_graph import ShapesGraph
 
 _LOCK = threading.Lock()
 #: per shapes graph (by id; the graph is held here, so its id is not reused) and list of shapes
@@ -30,6 +30,8 @@ def _shapes_graph(shapes: Graph, use: tuple[URIRef, ...]) -> ShapesGraph:
     with _LOCK:
         found = _PREPARED.get(key)
         if found is None:
+            from pyshacl.shapes_graph import ShapesGraph
+
             prepared = ShapesGraph(shapes)
             if use:
                 prepared.shapes_from_uris(list(use))
@@ -46,6 +48,10 @@ def validate(data: Graph, shapes: Graph, *, use_shapes: Sequence[URIRef] = (),
     whether the data conforms, and the report graph."""
     options = {"advanced": advanced, "allow_infos": allow_infos,
                "use_shapes": list(use_shapes) or None, "focus_nodes": list(focus_nodes) or None}
+    from pyshacl import Validator
+    from pyshacl.graph_abstraction import DataGraph
+    from pyshacl.rdfutil.load import load_from_source
+
     loaded = load_from_source(data, multigraph=True, do_owl_imports=False)
     validator = Validator(DataGraph.from_rdflib(loaded), shacl_graph=Graph(), options=options)
     validator.shacl_graph = _shapes_graph(shapes, tuple(use_shapes))

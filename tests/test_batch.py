@@ -46,19 +46,20 @@ def test_expand_reads_folders_and_json_lines(inputs: list[Path]) -> None:
 
 
 def test_interrupted_batch_resumes_without_duplicates_or_losses(rb: rulebase.RuleBase, inputs: list[Path],
-                                                                tmp_path: Path) -> None:
+                                                                tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     def stop_after_four(stored: int) -> None:
-        if stored == 4:
-            raise KeyboardInterrupt  # as if Ctrl-C arrived right after the fourth case was stored
+        if stored >= 4:
+            raise KeyboardInterrupt  # as if Ctrl-C arrived right after a transaction took the count to 4+
 
+    monkeypatch.setattr(batch, "ROUND", 2)  # at most 2 cases per transaction (rounds of 3 here)
     store = EmbeddedStore(tmp_path / "store")
     first = batch.run(inputs, store, rb, progress=False, after_store=stop_after_four)
-    assert first.interrupted and first.stored == 4
-    assert records.determination_count(store) == 4
+    assert first.interrupted and 4 <= first.stored <= 5
+    assert records.determination_count(store) == first.stored, "whole transactions only"
 
     second = batch.run(inputs, store, rb, progress=False)
     assert not second.interrupted
-    assert (second.stored, second.skipped, len(second.failures)) == (9, 4, 1)
+    assert (second.stored, second.skipped, len(second.failures)) == (13 - first.stored, first.stored, 1)
     assert second.failures[0][0].endswith("broken.yaml")
     assert "review_date" in second.failures[0][1], "the error names the field"
     assert records.determination_count(store) == 13
@@ -189,3 +190,59 @@ def test_the_fast_engine_runs_in_rounds_through_the_pool(inputs: list[Path], tmp
                           check=False, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr  # the broken file
     assert "13 evaluated and stored" in done.stdout and "1 failed" in done.stdout
+
+
+def _dump(store: EmbeddedStore) -> list[str]:
+    return sorted(re.sub(r"_:\w+", "_:b", line) for line in store.dump_nquads().decode().splitlines())
+
+
+def test_rounds_store_the_same_quads_as_the_per_case_rdflib_writer(rb: rulebase.RuleBase, inputs: list[Path],
+                                                                    tmp_path: Path) -> None:
+    """Records built from the engine's triples (no rdflib graph) and stored a round per
+    transaction give exactly the quads of the reference writer: ``exports.to_graph`` serialised
+    by rdflib and one SPARQL update per case; storing the round again replaces it whole."""
+    from rdflib import Graph
+
+    from reasoner import api, exports, intake
+    from reasoner.fastpath.engine import Engine
+
+    medications = generator.Generator(rb).cases(40, seed=5)
+    generator.write([c for c in medications if any(r.get("drug") for r in c["requests"])][:8],
+                    tmp_path / "medications.jsonl")
+    refs = [r for r in batch.expand([*inputs, tmp_path / "medications.jsonl"]) if "broken" not in r.path]
+    new, old = [], []
+    for ref in refs:  # the reference path: its record built both ways from one evaluation
+        case = batch._case(ref)
+        case_input = intake.read(case, rb)
+        det = api.evaluate(case, rb)
+        new.append(batch.record_of(det, case_input, rb, ref.source))
+        derived = batch._derived(case_input, rb)
+        old.append(records.CaseRecord(ref.source, det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
+                                      det.input_hash, det.rulebase_digest, case_input.graph.serialize(format="nt"),
+                                      exports.to_graph(det, derived).serialize(format="nt"), new[-1].decisions))
+    engine = Engine(rb)  # the fast path: records from what the engine kept
+    results, kept = engine.evaluate_keeping([batch._case(r) for r in refs], batch.analyst_properties(rb))
+    for index, det in enumerate(results):
+        assert index in kept, refs[index]
+        got = kept[index]
+        derived = Graph()
+        for triple in got.facts:
+            derived.add(triple)
+        new.append(batch._kept_record(det, got, "fast"))
+        old.append(records.CaseRecord("fast", det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
+                                      det.input_hash, det.rulebase_digest, new[-1].case_ntriples,
+                                      exports.to_graph(det, derived if len(derived) else None).serialize(format="nt"),
+                                      new[-1].decisions))
+    assert sum("morphineEquivalentDailyDose" in r.determination_ntriples for r in old) >= 2
+    half = len(refs)
+    for part in (slice(0, half), slice(half, None)):  # a store per engine (case IRIs repeat across them)
+        records_of = new[part]
+        reference = EmbeddedStore(None)
+        rounds = EmbeddedStore(None)
+        for record in old[part]:
+            reference.update(records.PROLOGUE + records._replace(record))
+        records.put_cases(rounds, records_of[:5])
+        records.put_cases(rounds, records_of[5:])
+        assert _dump(rounds) == _dump(reference)
+        records.put_cases(rounds, records_of)  # again: every case replaced, nothing doubled
+        assert _dump(rounds) == _dump(reference)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from reasoner import cli, querylib
-from reasoner.store import EmbeddedStore, EndpointStore
+from reasoner.store import EmbeddedStore, EndpointStore, summary
 from reasoner.store.records import Backend
 from reasoner.store.server import local_server
 
@@ -176,9 +176,11 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Backe
     data = gzip.decompress(DATASET.read_bytes())
     embedded = EmbeddedStore(tmp_path_factory.mktemp("embedded") / "store")
     embedded.load_nquads(data)
+    summary.rebuild(embedded)  # the fixed dataset holds the graphs only (bulk-loaded)
     with local_server(tmp_path_factory.mktemp("oxigraph")) as url:
         server = EndpointStore(url)
         server.load_nquads(data)
+        summary.rebuild(server)
         yield {"embedded": embedded, "server": server}
     embedded.close()
 

@@ -80,13 +80,18 @@ def test_the_worked_query_of_the_analysts_guide_runs(store: Path, tmp_path: Path
     import re
 
     guide = (Path(__file__).parents[1] / "docs" / "analysts.md").read_text(encoding="utf-8")
-    (text,) = re.findall(r"```sparql\n(.*?)```", guide, re.DOTALL)
-    path = tmp_path / "not-documented.rq"
-    path.write_text(text, encoding="utf-8")
-    backend = EmbeddedStore(store)
-    try:
-        result = querylib.run(backend, querylib.resolve(str(path)), {})
-    finally:
-        backend.close()
+    summary_query, worked = re.findall(r"```sparql\n(.*?)```", guide, re.DOTALL)
+    results = []
+    for name, text in (("summary.rq", summary_query), ("not-documented.rq", worked)):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        backend = EmbeddedStore(store)
+        try:
+            results.append(querylib.run(backend, querylib.resolve(str(path)), {}))
+        finally:
+            backend.close()
+    counts, result = results
+    assert counts.variables == ["service", "decided", "overturned"]
+    assert counts.rows and all(row[1] >= row[2] for row in counts.values())
     assert result.variables == ["service", "criterion", "shortfall", "upheld_items"]
     assert result.rows and all(row[3] >= 1 for row in result.values())

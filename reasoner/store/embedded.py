@@ -63,6 +63,10 @@ class EmbeddedStore:
         else:
             self._store.load(data, ox.RdfFormat.N_QUADS)
 
+    def load_round(self, nquads: str) -> None:
+        """Add the N-Quads of a round of cases in one transaction (batch's writes)."""
+        self._store.load(nquads, ox.RdfFormat.N_QUADS)
+
     def dump_nquads(self) -> bytes:
         """Every quad of the store as N-Quads."""
         data = ox.serialize(self._store, format=ox.RdfFormat.N_QUADS)

@@ -5,18 +5,22 @@ Named graphs:
   once per version, so queries can join criteria (citations, thresholds, confirmation) with
   outcomes; its node records the version and the digest of the files;
 - ``<case IRI>``: the facts of one case, as intake read them;
-- ``<determination IRI>``: the determination of that case (exports.to_graph).
-A case has one current determination: storing a case drops its old determination graphs and
-its case graph and inserts the new ones in a single SPARQL update (one transaction), so a
-killed batch leaves each case either wholly stored or not at all.
+- ``<determination IRI>``: the determination of that case (exports.to_graph);
+- ``<https://w3id.org/mtus/store/summary>``: per item decision, the facts the analysts' queries
+  join on (summary.py), written and replaced with its determination.
+A case has one current determination: storing a case drops its old determination graphs, their
+summary and its case graph and inserts the new ones in a single SPARQL update (one
+transaction), so a killed batch leaves each case either wholly stored or not at all.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF
 from rdflib.term import Node
@@ -24,8 +28,9 @@ from rdflib.term import Node
 from ..exports import SOFTWARE, rulebase_iri
 from ..namespaces import KB, MTUS, PROV
 from ..rulebase import RuleBase
+from . import summary
 from .sparql import term
-from .terms import QueryResult
+from .terms import QueryResult, triples_to_ox
 
 PROLOGUE = ("PREFIX mtus: <https://w3id.org/mtus/ontology#>\n"
             "PREFIX prov: <http://www.w3.org/ns/prov#>\n")
@@ -61,23 +66,60 @@ def _insert(graphs: list[tuple[str, str]]) -> str:
     return f"INSERT DATA {{\n{body}}}"
 
 
-def put_case(store: Backend, record: CaseRecord) -> None:
-    """Replace the case's graph and its determination, in one update."""
+def _replace(record: CaseRecord) -> str:
     case = term(URIRef(record.case_iri))
-    store.update(
-        PROLOGUE
-        + f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?old {{ ?old a mtus:Determination ; "
-          f"prov:wasDerivedFrom {case} . ?s ?p ?o }} }} ;\n"
-        + f"DROP SILENT GRAPH {case} ;\n"
-        + _insert([(record.case_iri, record.case_ntriples),
-                   (record.determination_iri, record.determination_ntriples)]))
+    return (summary.delete_of_case_update(record.case_iri) + " ;\n"
+            f"DELETE {{ GRAPH ?old {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?old {{ ?old a mtus:Determination ; "
+            f"prov:wasDerivedFrom {case} . ?s ?p ?o }} }} ;\n"
+            f"DROP SILENT GRAPH {case} ;\n"
+            + _insert([(record.case_iri, record.case_ntriples),
+                       (record.determination_iri, record.determination_ntriples),
+                       (summary.GRAPH, summary.summary_ntriples(nquads(record)))]))
 
 
-def rulebase_graph(rb: RuleBase) -> Graph:
-    """The closed ontology and kb/, with a node for the rule base as a PROV entity."""
+def put_case(store: Backend, record: CaseRecord) -> None:
+    """Replace the case's graph, its determination and its summary, in one update."""
+    put_cases(store, [record])
+
+
+def nquads(record: CaseRecord) -> str:
+    """The record's case graph and determination graph as N-Quads (each N-Triples line, which
+    ends in " .\n" and holds no other newline, gets its graph name)."""
+    return (record.case_ntriples.replace(" .\n", f" <{record.case_iri}> .\n")
+            + record.determination_ntriples.replace(" .\n", f" <{record.determination_iri}> .\n"))
+
+
+def put_cases(store: Backend, batch: list[CaseRecord]) -> None:
+    """Replace the case graph, the determination and its summary (store/summary.py) of every
+    record of a round (case IRIs distinct). On the embedded store: one query finds the round's
+    stored determinations, one update drops them with their case graphs and summaries (only when
+    there are any), and one load adds the round's quads and their summary as a single
+    transaction (a killed batch leaves every case of the round stored or none; a re-stored case killed between the drop and the load is not stored, and is
+    evaluated again by the next run). On any other store: one SPARQL update for the round."""
+    if not batch:
+        return
+    load = getattr(store, "load_round", None)
+    if load is None:
+        store.update(PROLOGUE + " ;\n".join(_replace(r) for r in batch))
+        return
+    cases = " ".join(term(URIRef(r.case_iri)) for r in batch)
+    old = store.select(PROLOGUE + f"SELECT DISTINCT ?old ?case WHERE {{ VALUES ?case {{ {cases} }} "
+                       "GRAPH ?old { ?old a mtus:Determination ; prov:wasDerivedFrom ?case } }")
+    if old.rows:
+        drops = {term(g) for row in old.rows for g in row if g is not None}
+        stale = summary.delete_update(sorted(str(row[0]) for row in old.rows if row[0] is not None))
+        store.update(PROLOGUE + " ;\n".join([stale, *(f"DROP SILENT GRAPH {g}" for g in sorted(drops))]))
+    graphs = "".join(nquads(r) for r in batch)
+    load(graphs + summary.summary_nquads(graphs))
+
+
+def rulebase_graph(rb: RuleBase, closure: bool = True) -> Graph:
+    """The closed ontology and kb/ (unless ``closure`` is false), with a node for the rule base
+    as a PROV entity."""
     graph = Graph()
-    graph += rb.closure
-    graph += rb.kb
+    if closure:
+        graph += rb.closure
+        graph += rb.kb
     node = rulebase_iri(rb.version)
     graph.add((node, RDF.type, PROV.Entity))
     graph.add((node, PROV.specializationOf, KB.rulebase))
@@ -88,14 +130,23 @@ def rulebase_graph(rb: RuleBase) -> Graph:
 
 
 def put_rulebase(store: Backend, rb: RuleBase) -> bool:
-    """Store the rule base unless this version with this digest is there; True if written."""
+    """Store the rule base unless this version with this digest is there; True if written.
+    Every writer (batch, the service) calls it before its first write: a store written before
+    the summary graph existed is summarised here, before this run's writes mark it."""
+    summary.ensure(store)
     name = rulebase_iri(rb.version)
     present = store.select(PROLOGUE + f"ASK {{ GRAPH {term(name)} {{ {term(name)} mtus:rulebaseDigest ?d }} "
                            "FILTER(?d = ?digest) }", {"digest": Literal(rb.digest)})
     if present.boolean:
         return False
-    ntriples = rulebase_graph(rb).serialize(format="nt")
-    store.update(f"DROP SILENT GRAPH {term(name)} ;\n" + _insert([(str(name), ntriples)]))
+    triples = triples_to_ox(itertools.chain(rb.closure, rb.kb, rulebase_graph(rb, closure=False)))
+    ntriples = (ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"").decode("utf-8")
+    store.update(f"DROP SILENT GRAPH {term(name)}")
+    load = getattr(store, "load_round", None)
+    if load is not None:
+        load(ntriples.replace(" .\n", f" {term(name)} .\n"))
+    else:
+        store.update(_insert([(str(name), ntriples)]))
     return True
 
 

@@ -46,6 +46,35 @@ def to_ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise TypeError(f"not an RDF term: {term!r}")
 
 
+_NAMED: dict[str, ox.NamedNode] = {}
+_XSD_STRING_NODE = ox.NamedNode(_XSD_STRING)
+
+
+def _named(iri: str) -> ox.NamedNode:
+    node = _NAMED.get(iri)
+    if node is None:
+        if len(_NAMED) > 50_000:  # the project's own IRIs repeat; a case's do not: stay bounded
+            _NAMED.clear()
+        node = _NAMED[iri] = ox.NamedNode(iri)
+    return node
+
+
+def triples_to_ox(triples: Any) -> list[ox.Triple]:
+    """rdflib triples as pyoxigraph triples, each once, in their first order (``to_ox`` with the
+    IRIs of datatypes and predicates made once per process)."""
+    out: dict[ox.Triple, None] = {}
+    for s, p, o in triples:
+        subject = _named(str(s)) if isinstance(s, URIRef) else to_ox(s)
+        if isinstance(o, URIRef):
+            value: ox.NamedNode | ox.BlankNode | ox.Literal = _named(str(o))
+        elif isinstance(o, Literal) and not o.language:
+            value = ox.Literal(str(o), datatype=_named(str(o.datatype)) if o.datatype is not None else _XSD_STRING_NODE)
+        else:
+            value = to_ox(o)
+        out[ox.Triple(subject, _named(str(p)), value)] = None  # type: ignore[arg-type]
+    return list(out)
+
+
 def from_ox(term: Any) -> Node | None:
     """A pyoxigraph term (or None) as an rdflib term; xsd:string literals become plain literals."""
     if term is None:
