@@ -225,7 +225,9 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _no_constant(name: str) -> Any:
-    raise _Refused("(file)", "NaN and Infinity are not numbers of the case format")
+    """NaN and Infinity read as floats, so that the checks below refuse them at their field, as
+    they refuse them in a mapping given to the API (the same problems either way)."""
+    return float(name.replace("Infinity", "inf"))
 
 
 def _json(text: str) -> Any:
@@ -274,7 +276,8 @@ def _depth(data: Any) -> None:
 
 
 def _walk(data: Any) -> list[Problem]:
-    """Bounds, Unicode, finite numbers and JSON-LD keywords over the whole data (iteratively)."""
+    """Bounds, Unicode and JSON-LD keywords over the whole data (iteratively); finite numbers
+    are checked after the schema (_finite), which names a numeric field's range first."""
     problems: list[Problem] = []
     todo: list[tuple[Any, str, int]] = [(data, "", 0)]
     while todo and len(problems) < LIMITS.problems:
@@ -323,7 +326,8 @@ def _finite(data: Any) -> list[Problem]:
         elif isinstance(node, list):
             todo.extend((v, _join(path, i)) for i, v in enumerate(node))
         elif isinstance(node, float) and not math.isfinite(node):
-            return [Problem(path or "(top level)", "expected a finite number")]
+            return [Problem(path or "(top level)", "expected a finite number: NaN and Infinity are not numbers of "
+                                                   "the case format")]
     return []
 
 

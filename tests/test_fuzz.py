@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -180,3 +181,20 @@ def test_a_killed_fast_batch_resumes_with_nothing_lost_or_duplicated(tmp_path: P
         assert len({c.case_iri for c in records.stored_cases(final)}) == 32
     finally:
         final.close()
+
+
+def test_a_nan_is_refused_alike_from_a_json_file_and_from_a_mapping(tmp_path: Path) -> None:
+    """Found by the property above: a JSON file's NaN was refused while parsing ('(file)'), the
+    same data as a mapping by the schema (the missing id). Both now give the same problems."""
+    data = seed()
+    del data["id"]
+    data["requests"][0]["quantity"] = float("nan")
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    refusals = []
+    for case in (path, data):
+        with pytest.raises(IntakeError) as caught:
+            engines.evaluate(case, rulebase.get())
+        refusals.append([str(p) for p in caught.value.problems])
+    assert refusals[0] == refusals[1]
+    assert refusals[0][0].startswith("id: expected the case id")
