@@ -86,7 +86,7 @@ def _outcome(result: Any) -> tuple[str, Any]:
     return "refused", [str(p) for p in result.problems]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated_cases())
 def test_any_mutated_case_is_decided_or_refused_alike_by_evaluate_batch_and_the_api(data: dict[str, Any]) -> None:
     rb = rulebase.get()
@@ -112,7 +112,7 @@ def test_any_mutated_case_is_decided_or_refused_alike_by_evaluate_batch_and_the_
         assert "internal error" not in error
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=30, deadline=None, derandomize=True, database=None)
 @given(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**40, 10**40))
 def test_any_number_in_a_bounded_field_is_decided_or_refused_by_its_bound(value: float) -> None:
     data = seed()
