@@ -422,14 +422,8 @@ def _first_predicates(g: Graph, path: Node | None) -> list[URIRef]:
     return _first_predicates(g, head) if head is not None else []
 
 
-_VOCABULARIES: dict[str, Vocabulary] = {}
-
-
 def vocabulary(rb: RuleBase) -> Vocabulary:
-    found = _VOCABULARIES.get(rb.build_id)
-    if found is None:
-        found = _VOCABULARIES[rb.build_id] = Vocabulary(rb)
-    return found
+    return rulebase_module.derived(rb, "counterfactual-vocabulary", Vocabulary)
 
 
 # ------------------------------------------------------------------------------------------

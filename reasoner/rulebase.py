@@ -14,10 +14,11 @@ import datetime as dt
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, XSD
@@ -224,6 +225,20 @@ def _cached(root: Path) -> RuleBase:
         return load(root)
     rb: RuleBase = rulebase_cache.load_or_build(root, _digest(root), lambda: load(root))
     return rb
+
+
+_T = TypeVar("_T")
+_DERIVED: dict[tuple[str, str], Any] = {}
+
+
+def derived(rb: RuleBase, name: str, build: Callable[[RuleBase], _T]) -> _T:
+    """What ``build`` makes from this rule-base load, made once per load (keyed by its build id)
+    and shared: e.g. the FHIR code map, the counterfactual vocabulary, the docs' coverage table."""
+    key = (rb.build_id, name)
+    if key not in _DERIVED:
+        _DERIVED[key] = build(rb)
+    found: _T = _DERIVED[key]
+    return found
 
 
 def get(root: Path | None = None) -> RuleBase:

@@ -94,15 +94,11 @@ def _edition(rb: RuleBase, edition: URIRef | None) -> str:
     return Texts(rb.kb, rb.closure, rb.catalog.writer).label(edition)
 
 
-_TABLES: dict[int, tuple[RuleBase, str]] = {}
-
-
 def table(rb: RuleBase) -> str:
-    """The coverage block (computed once per rule base: it decides every probe on every date)."""
-    found = _TABLES.get(id(rb))
-    if found is None or found[0] is not rb:
-        found = _TABLES[id(rb)] = (rb, _table(rb))
-    return found[1]
+    """The coverage block (made once per rule-base load: it decides every probe on every date)."""
+    from .. import rulebase
+
+    return rulebase.derived(rb, "docs-coverage-table", _table)
 
 
 def _table(rb: RuleBase) -> str:

@@ -11,6 +11,7 @@ from rdflib import Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
 from rdflib.term import Node
 
+from .. import rulebase
 from ..namespaces import MTUS
 from ..rulebase import RuleBase
 
@@ -114,12 +115,6 @@ class CodeMap:
         return [{"system": s, "code": c} for _, s, c in found[:1]]
 
 
-_MAPS: dict[str, CodeMap] = {}
-
-
 def of(rb: RuleBase) -> CodeMap:
     """The code map of this rule-base load (built once)."""
-    found = _MAPS.get(rb.build_id)
-    if found is None:
-        found = _MAPS[rb.build_id] = CodeMap(rb)
-    return found
+    return rulebase.derived(rb, "fhir-code-map", CodeMap)
