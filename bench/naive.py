@@ -1,7 +1,8 @@
 """The naive baseline: each case the straightforward way, as a first version would do it.
 
 rdflib reads the case (JSON-LD) and pySHACL checks it against the intake shapes; the case is
-merged with the whole ontology and knowledge base and closed with OWL-RL (owlrl); the
+merged with the whole ontology and knowledge base (and what loading derives once: the
+reference rules' flags and the implied end dates) and closed with OWL-RL (owlrl); the
 derivation rules run in rdflib; pySHACL validates every requested item against every node
 shape of the shapes graph (all sections at once; the section shapes have no targets, so they
 are named); the decisions module reads the report. rdflib parses
@@ -43,6 +44,7 @@ def evaluate(case: dict[str, Any], rb: RuleBase) -> list[tuple[str, str]]:
         data = Graph()
         data += rb.ontology
         data += rb.kb
+        data += rb.reference  # what loading derives once: the reference rules' flags, implied end dates
         data += case_input.graph
         intake.add_day_numbers(data, rb)
         owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(data)

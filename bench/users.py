@@ -270,16 +270,23 @@ def writer(cases: list[dict[str, Any]], repeat: int) -> dict[str, Any]:
 
 
 def _rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
-    fl = r["floor"]["cases_per_s"]
-    nv = r["naive"]["cases_per_s"]
+    fl = r.get("floor", {}).get("cases_per_s")
+    nv = r.get("naive", {}).get("cases_per_s")
 
     def vs(rate: float) -> tuple[str, str]:
-        return f"{rate / nv:,.0f}x", f"{rate / fl:.2f}"
+        """The ratio columns; empty for a reference (the floor or the naive baseline) not measured
+        in this run (``--only``)."""
+        return (f"{rate / nv:,.0f}x" if nv else "", f"{rate / fl:.2f}" if fl else "")
 
-    rows = [("floor: parse to RDF only (Oxigraph JSON-LD), 1 process",
-             f"{fl:,.0f} cases/s ({1000 / fl:.2f} ms/case)", f"{fl / nv:,.0f}x", "1"),
-            (f"naive baseline, {r['naive']['cases']} cases", f"{r['naive']['s_per_case']:.2f} s/case", "1",
-             f"1/{fl / nv:,.0f}")]
+    rows: list[tuple[str, str, str, str]] = []
+    if fl:
+        rows.append(("floor: parse to RDF only (Oxigraph JSON-LD), 1 process",
+                     f"{fl:,.0f} cases/s ({1000 / fl:.2f} ms/case)", vs(fl)[0], "1"))
+    if nv:
+        n = r["naive"]
+        label = (f"naive baseline, {n['cases']} cases (same decisions as the reference path: "
+                 f"{n.get('agree_with_reference', '?')})")
+        rows.append((label, f"{n['s_per_case']:.2f} s/case", "1", f"1/{fl / nv:,.0f}" if fl else ""))
     if "writer" in r:
         w = r["writer"]
         rows.append((f"batch records + store writes, {w['cases']} cases, before / now (in-process)",
