@@ -54,7 +54,8 @@ class Listener:
         self.port = self.sock.getsockname()[1]
         self.connections = 0
         self._stop = False
-        threading.Thread(target=self._serve, daemon=True).start()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
 
     def _serve(self) -> None:
         self.sock.settimeout(0.2)
@@ -69,7 +70,11 @@ class Listener:
             conn.close()
 
     def close(self) -> None:
+        """Stop accepting, wait for the thread (its accept times out within 0.2 s), then close the
+        socket: closed under a thread still in accept(), its descriptor number could be reused by
+        a file the next test opens."""
         self._stop = True
+        self._thread.join()
         self.sock.close()
 
 

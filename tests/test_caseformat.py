@@ -6,9 +6,7 @@ refuse the same files with the same messages; no case file opens a connection or
 from __future__ import annotations
 
 import json
-import socket
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -18,6 +16,7 @@ import pytest
 from reasoner import batch, caseformat, cli, engines, intake, rulebase
 from reasoner.errors import IntakeError
 
+from .fuzz import Listener
 from .fuzzcorpus import MARKER
 from .helpers import seed
 
@@ -183,15 +182,8 @@ class _Probe:
 
     def __init__(self, sentinel: Path) -> None:
         self.sentinel = sentinel
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(8)
-        self.server.settimeout(0.1)
-        self.port = self.server.getsockname()[1]
-        self.connections = 0
-        self.stop = False
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
+        self.listener = Listener()  # the one of `make fuzz` (tests/fuzz.py)
+        self.port = self.listener.port
         if not _Probe.hooked:
             sys.addaudithook(_Probe._hook)
             _Probe.hooked = True
@@ -206,21 +198,12 @@ class _Probe:
         elif event == "socket.connect":
             _Probe.seen.append(f"connect {args[1]}")
 
-    def _accept(self) -> None:
-        while not self.stop:
-            try:
-                conn, _ = self.server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            conn.close()
+    @property
+    def connections(self) -> int:
+        return self.listener.connections
 
     def close(self) -> None:
-        self.stop = True
-        self.thread.join()
-        self.server.close()
+        self.listener.close()
 
 
 def _contexts(url: str, file_url: str, relative: str) -> list[tuple[str, Any]]:
