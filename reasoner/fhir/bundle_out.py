@@ -12,7 +12,7 @@ from typing import Any
 from rdflib import URIRef
 
 from ..rulebase import RuleBase
-from . import bundle_in, codemap
+from . import codemap, profile
 
 _SNOMED = "http://snomed.info/sct"
 _ICD10 = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -59,7 +59,7 @@ def _extra(resource: dict[str, Any], entry: dict[str, Any], native: set[str]) ->
     """The entry's fields that have no FHIR element here, as the case-field extension."""
     rest = {k: v for k, v in entry.items() if k not in native and v is not None}
     if rest:
-        resource.setdefault("extension", []).append({"url": bundle_in.EXT_FIELD, "extension": _parts(rest)})
+        resource.setdefault("extension", []).append({"url": profile.EXT_FIELD, "extension": _parts(rest)})
 
 
 def _site(m: codemap.CodeMap, entry: dict[str, Any]) -> list[dict[str, Any]]:
@@ -67,7 +67,7 @@ def _site(m: codemap.CodeMap, entry: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     site = _code(m, entry["region"], prefer=(_SNOMED,))
     if entry.get("laterality"):
-        site["extension"] = [{"url": bundle_in.EXT_LATERALITY,
+        site["extension"] = [{"url": profile.EXT_LATERALITY,
                               "valueCodeableConcept": _code(m, entry["laterality"], prefer=(_SNOMED,))}]
     return [site]
 
@@ -146,7 +146,7 @@ def to_bundle(case: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
         if t.get("service"):
             res["code"] = _code(m, t["service"], t.get("region"), (_CPT, _SNOMED))
         if t.get("status") and t["status"] not in _STATUS:
-            res["extension"] = [{"url": bundle_in.EXT_TREATMENT_STATUS, "valueCode": t["status"]}]
+            res["extension"] = [{"url": profile.EXT_TREATMENT_STATUS, "valueCode": t["status"]}]
         if not t.get("status"):
             res["status"] = "unknown"
         if _site(m, t):
@@ -155,7 +155,7 @@ def to_bundle(case: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
         if period:
             res["performedPeriod"] = period
         if isinstance(t.get("outcome"), dict):
-            res.setdefault("extension", []).append({"url": bundle_in.EXT_TREATMENT_OUTCOME,
+            res.setdefault("extension", []).append({"url": profile.EXT_TREATMENT_OUTCOME,
                                                     "extension": _parts(t["outcome"])})
         _extra(res, t, {"service", "region", "laterality", "status", "start", "end", "outcome"})
         add(f"treatment-{i}", res)
@@ -195,7 +195,7 @@ def to_bundle(case: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
             _extra(order, req, native)
             add(f"request-{k}", order)
             item["productOrService"] = {"coding": [{"system": codemap.PROJECT_SYSTEM, "code": "medication"}]}
-            item["extension"] = [{"url": bundle_in.EXT_REQUESTED,
+            item["extension"] = [{"url": profile.EXT_REQUESTED,
                                   "valueReference": {"reference": _urn(case_id, f"request-{k}")}}]
         else:
             item["productOrService"] = _code(m, req["service"], req.get("region"), (_CPT, _SNOMED))
@@ -211,7 +211,7 @@ def to_bundle(case: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
         if ur.get("guideline_cited"):
             parts.append({"url": "guideline-cited", "valueString": ur["guideline_cited"]})
         if parts:
-            item.setdefault("extension", []).append({"url": bundle_in.EXT_UR, "extension": parts})
+            item.setdefault("extension", []).append({"url": profile.EXT_UR, "extension": parts})
         items.append(item)
     claim: dict[str, Any] = {
         "resourceType": "Claim", "id": "request", "status": "active", "use": "preauthorization",
@@ -231,7 +231,7 @@ def to_bundle(case: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
             accident["type"] = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
                                             "code": "WPA"}]}
         if injury.get("body_regions"):
-            accident["extension"] = [{"url": bundle_in.EXT_INJURY_SITE,
+            accident["extension"] = [{"url": profile.EXT_INJURY_SITE,
                                       "valueCodeableConcept": _code(m, r, prefer=(_SNOMED,))}
                                      for r in injury["body_regions"]]
         claim["accident"] = accident
