@@ -110,7 +110,7 @@ def _contexts_bundled(doc: Any, rulebase: RuleBase, source: str) -> Any:
     while todo:
         node, path = todo.pop()
         if isinstance(node, list):
-            todo.extend((item, caseformat._join(path, i)) for i, item in enumerate(node))
+            todo.extend((item, caseformat.join(path, i)) for i, item in enumerate(node))
             continue
         if not isinstance(node, dict):
             continue
@@ -140,7 +140,7 @@ def _contexts_bundled(doc: Any, rulebase: RuleBase, source: str) -> Any:
 
 
 def _at(path: str, key: str) -> str:
-    return caseformat._join(path, key)  # a key that is not a plain name is not shown
+    return caseformat.join(path, key)  # a key that is not a plain name is not shown
 
 
 class _NoFetch(threading.local):
@@ -177,7 +177,7 @@ def _parse_rdf(data: str, fmt: str) -> Graph:
 
 def _from_graph(graph: Graph, rulebase: RuleBase, source: str, raw: bytes) -> CaseInput:
     for term in {t for triple in graph for t in triple}:
-        if caseformat._bad_text(str(term)) or len(str(term)) > caseformat.LIMITS.text_chars:
+        if caseformat.bad_text(str(term)) or len(str(term)) > caseformat.LIMITS.text_chars:
             raise IntakeError(source, [Problem("(graph)", "a term that is not valid Unicode (a lone surrogate) "
                                                f"or longer than {caseformat.LIMITS.text_chars} characters")])
     roots = [s for s in graph.subjects(RDF.type, MTUS.Case) if isinstance(s, URIRef)]

@@ -165,7 +165,7 @@ def case_schema(rb: RuleBase) -> dict[str, Any]:
             "decision": {"type": "string", "enum": list(_class_members(rb, MTUS.DecisionOutcome))},
             "formulary": {"type": "object", "description": "the expected formulary answer (tests/casefiles.py)"}}},
     }
-    for option in schema["properties"]["requests"].get("anyOf", []):  # the reader's limit (reasoner/caseformat.py)
+    for option in schema["properties"]["requests"].get("anyOf", []):  # the reader's limit (reasoner/caseformat/)
         if option.get("type") == "array":
             option["maxItems"] = LIMITS.requests
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": BASE + "case.schema.json",

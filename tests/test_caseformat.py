@@ -1,4 +1,4 @@
-"""The one reader of case files (reasoner/caseformat.py, issue 16): every reproduction of the
+"""The one reader of case files (reasoner/caseformat/, issue 16): every reproduction of the
 issue is an intake error with the field path in well under a second (or a correct
 determination); messages never quote a value; ``mtus evaluate`` and ``mtus batch`` accept and
 refuse the same files with the same messages; no case file opens a connection or a file."""

@@ -75,7 +75,7 @@ def test_every_section_compiles_to_queries_oxigraph_accepts() -> None:
 
 
 def test_the_engine_falls_back_for_inputs_it_does_not_read() -> None:
-    """A date not written YYYY-MM-DD: the case format's reader (reasoner/caseformat.py, shared
+    """A date not written YYYY-MM-DD: the case format's reader (reasoner/caseformat/, shared
     by both paths) refuses it in a case file or mapping, alike on both paths; the fast path's
     date-form fallback remains for cases given as triples."""
     rb = rulebase.get()
