@@ -66,11 +66,17 @@ def _dates(rule: selection.RuleDate | None) -> dict[str, Any]:
     return {"edition": rule.edition, "date_key": rule.key, "rule_date": rule.day}
 
 
-def _not_addressed(rule: selection.RuleDate | None, label: str, texts: Texts) -> str:
-    """Why no section applies: no edition covers the item's dates, or none addresses the service
-    on its rule date."""
+def _not_addressed(rule: selection.RuleDate | None, label: str, texts: Texts,
+                   outside: Callable[[dt.date], dict[str, str] | None] = lambda _: None) -> str:
+    """Why no section applies: no edition covers the item's dates, a section addresses the
+    service but not the phase of the item's pain (``outside``: selection.outside_phase), or none
+    addresses the service on its rule date."""
     if rule is None:
         return texts("conclusion-no-edition", item=label)
+    phase = outside(rule.day)
+    if phase is not None:
+        return texts("conclusion-not-addressed-phase", item=label, date=rule.day.isoformat(),
+                     kind=texts.label(rule.key), edition=texts.label(rule.edition), **phase)
     return texts("conclusion-not-addressed", item=label, date=rule.day.isoformat(), kind=texts.label(rule.key),
                  edition=texts.label(rule.edition))
 
@@ -100,7 +106,9 @@ def decide_item(working: Graph, request: URIRef, section: Section | None, texts:
     if section is None:
         return ItemDecision(**base, decision=decisions.NOT_ADDRESSED, section=None, criteria=(),
                             ur_guideline_mismatch=False, flags=(),
-                            rationale=_not_addressed(rule, label, texts), fact_text={})
+                            rationale=_not_addressed(rule, label, texts,
+                                                     lambda day: selection.outside_phase(working, request, texts, day)),
+                            fact_text={})
     outcome = outcome_of(section)
     results, decision = decisions.evaluate_section(section, outcome)
     mismatch = _mismatch(cited, section.recognised_by)

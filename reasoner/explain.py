@@ -180,6 +180,11 @@ def _reasons(candidate: selection.Candidate, chosen: selection.Candidate | None,
         drugs = rb.kb.objects(section.iri, MTUS.addressesDrug)
         out.append(Reason("drug-not-addressed", f"drug not addressed: {texts.label(drug) or '-'} "
                                                 f"(the section addresses {_labels(texts, drugs)})"))
+    if not conditions["phaseAddressed"]:
+        phases = rb.kb.objects(section.iri, MTUS.addressesPhase)
+        out.append(Reason("phase-not-addressed", f"phase of pain not addressed: "
+                                                 f"{texts.label(working.value(request, MTUS.painPhase)) or '-'} "
+                                                 f"(the section addresses {_labels(texts, phases)}; 8 CCR 9792.20(b))"))
     if out or chosen is None or candidate.section.iri == chosen.section.iri:
         return tuple(out)
     if candidate.step_order > chosen.step_order:

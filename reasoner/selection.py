@@ -29,6 +29,7 @@ from .catalog import Section
 from .errors import IntakeError, Problem
 from .namespaces import MTUS, PREFIXES
 from .rulebase import RuleBase
+from .texts import Texts
 
 #: a candidate section: one that addresses the item's service (or a broader one), with its dates,
 #: search step and priority; each ``<name>`` line is where selection puts the condition of that name
@@ -44,6 +45,7 @@ _CANDIDATE = """
   <inForce>
   <drugClassAddressed>
   <drugAddressed>
+  <phaseAddressed>
   OPTIONAL { ?section mtus:selectionPriority ?statedPriority }
   BIND(COALESCE(?statedPriority, 0) AS ?priority)
 """
@@ -73,6 +75,7 @@ CONDITIONS: dict[str, Condition] = {
                                     "  UNION { ?section mtus:addressesDrugClass ?class . ?request mtus:drug/rdf:type ?class }"),
     "drugAddressed": Condition("{ ?section mtus:anyDrug true }\n"
                                "  UNION { ?section mtus:addressesDrug ?drug . ?request mtus:drug ?drug }"),
+    "phaseAddressed": Condition("NOT EXISTS { ?request mtus:outsidePhaseOf ?section }", test=True),
 }
 
 _ORDER = "ORDER BY ?order DESC(?priority) ?section\n"
@@ -191,6 +194,19 @@ def candidates(working: Graph, request: URIRef, rulebase: RuleBase) -> tuple[Can
             conditions={name: _value(flag) is True for name, flag in zip(CONDITIONS, flags, strict=True)},
         ))
     return tuple(out)
+
+
+def outside_phase(working: Graph, request: URIRef, texts: Texts, day: dt.date) -> dict[str, str] | None:
+    """Why selection passed over a section for the phase of the item's pain, if it did: the
+    sections (kb/rules/07-pain-phase-2-sections.rq) as cited, and the kb text of the item's phase
+    (its mtus:outsidePhaseText, thresholds as in force on ``day``)."""
+    sections = sorted((s for s in working.objects(request, MTUS.outsidePhaseOf) if isinstance(s, URIRef)), key=str)
+    phase = working.value(request, MTUS.painPhase)
+    if not sections or not isinstance(phase, URIRef):
+        return None
+    cited = [f"{texts.value_text(texts.value(s, MTUS.document) or s, MTUS.shortTitle)}, {texts.label(s)}"
+             for s in sections]
+    return {"why": texts.kb_text(phase, MTUS.outsidePhaseText, day), "sections": "; ".join(cited)}
 
 
 def edition(working: Graph, case: URIRef) -> URIRef | None:
