@@ -71,7 +71,7 @@ def dask(data: list[list[dict[str, Any]]]) -> dict[str, float]:
     out: dict[str, float] = {}
     start = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, silence_logs=50)
+                           dashboard_address=":0", silence_logs=50)
     client = Client(cluster)
     client.register_plugin(Warm())
     out["start"] = time.perf_counter() - start

@@ -176,7 +176,7 @@ def connect(address: str, workers: int = 2) -> Iterator[Any]:
         if address == LOCAL:
             cluster = stack.enter_context(dask.LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, silence_logs=40))
+                dashboard_address=":0", silence_logs=40))  # its HTTP routes on a free port
             target: Any = cluster
         else:
             target = address if "://" in address else f"tcp://{address}"

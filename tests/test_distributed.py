@@ -111,7 +111,35 @@ def test_a_remote_sparql_store_gets_the_same_quads(rb: rulebase.RuleBase, inputs
 def test_a_killed_worker_has_its_rounds_redone(rb: rulebase.RuleBase, inputs: list[Path], client: Any,
                                                local_run: tuple[batch.Summary, list[tuple[str, ...]]]) -> None:
     """SIGKILL a worker process while it holds rounds: the scheduler gives them to the other
-    worker (its nanny restarts the killed one); every case stored once, the same quads."""
+    worker (its nanny restarts the killed one); every case stored once, the same quads. Each
+    round is made to last 0.3 s longer on the workers, so that rounds are still held when the
+    first one is stored, however fast the machine."""
+
+    class SlowRounds(dask.WorkerPlugin):  # type: ignore[misc]
+        name = "test-slow-rounds"
+
+        def setup(self, worker: Any) -> None:
+            original = batch._work_fast
+
+            def slow(refs: list[batch.CaseRef], rules: Any = None) -> Any:
+                time.sleep(0.3)
+                return original(refs, rules)
+
+            slow.original = original  # type: ignore[attr-defined]
+            batch._work_fast = slow
+
+        def teardown(self, worker: Any) -> None:
+            batch._work_fast = getattr(batch._work_fast, "original", batch._work_fast)
+
+    client.register_plugin(SlowRounds(), name=SlowRounds.name)
+    try:
+        _kill_a_worker_mid_batch(rb, inputs, client, local_run)
+    finally:
+        client.unregister_worker_plugin(SlowRounds.name)
+
+
+def _kill_a_worker_mid_batch(rb: rulebase.RuleBase, inputs: list[Path], client: Any,
+                             local_run: tuple[batch.Summary, list[tuple[str, ...]]]) -> None:
     pids: dict[str, int] = client.run(os.getpid)
     killed: dict[str, Any] = {}
 
@@ -155,8 +183,11 @@ def test_a_round_written_twice_replaces_its_determinations(rb: rulebase.RuleBase
     assert quads(store) == once and records.determination_count(store) == len(written) == 6
 
 
-def test_the_cli_names_the_executor_and_refuses_another(inputs: list[Path], capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cli_runs_a_local_cluster_and_refuses_another_executor(
+        inputs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code = cli.main(["batch", str(inputs[1]), "--store", str(tmp_path / "store"), "--executor", "dask", "local",
+                     "--jobs", "1", "--quiet"])
+    assert code == 0 and "12 case(s): 12 evaluated and stored" in capsys.readouterr().out
     monkeypatch.setattr(distributed, "CONNECT_SECONDS", 2)
     assert cli.main(["batch", str(inputs[1]), "--executor", "ray", "local", "--quiet"]) == 2
     assert "--executor ray: expected one of: dask" in capsys.readouterr().err
