@@ -483,7 +483,8 @@ jobs_count = at_least_one("processes")
 def add_store_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
     where = parser.add_mutually_exclusive_group(required=required)
     where.add_argument("--store", type=Path, metavar="PATH",
-                       help=f"embedded store folder (default: ./{DEFAULT_STORE})")
+                       help=f"embedded store folder (default: ./{DEFAULT_STORE}), or a SPARQL endpoint's "
+                            "http(s):// query URL (as --endpoint)")
     where.add_argument("--endpoint", metavar="URL", help="SPARQL 1.1 query URL of a remote store")
     parser.add_argument("--update-endpoint", metavar="URL",
                         help="SPARQL Update URL of the remote store (default: --endpoint with /query "

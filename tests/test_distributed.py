@@ -16,7 +16,7 @@ import pytest
 from rdflib import BNode
 
 from reasoner import batch, cli, distributed, generator, rulebase
-from reasoner.store import EmbeddedStore, EndpointStore, records
+from reasoner.store import EmbeddedStore, EndpointStore, open_store, records
 from reasoner.store.records import Backend
 from reasoner.store.server import local_server
 
@@ -99,9 +99,11 @@ def test_the_cluster_stores_the_quads_of_the_local_run(rb: rulebase.RuleBase, in
 def test_a_remote_sparql_store_gets_the_same_quads(rb: rulebase.RuleBase, inputs: list[Path], client: Any,
                                                     local_run: tuple[batch.Summary, list[tuple[str, ...]]],
                                                     tmp_path: Path) -> None:
-    """The cluster's records written to a real Oxigraph server (SPARQL 1.1 query and update)."""
+    """The cluster's records written to a real Oxigraph server (SPARQL 1.1 query and update),
+    named as ``--store URL``."""
     with local_server(tmp_path / "oxigraph") as url:
-        store = EndpointStore(url)
+        store = open_store(Path(url))  # as `--store http://...` gives it
+        assert isinstance(store, EndpointStore) and store.query_url == url
         summary = batch.run(inputs, store, rb, progress=False, executor=on_cluster(client))
         assert summary.stored == 24 and summary.failures == local_run[0].failures
         assert quads(store) == local_run[1]
@@ -115,7 +117,7 @@ def test_a_killed_worker_has_its_rounds_redone(rb: rulebase.RuleBase, inputs: li
     round is made to last 0.3 s longer on the workers, so that rounds are still held when the
     first one is stored, however fast the machine."""
 
-    class SlowRounds(dask.WorkerPlugin):  # type: ignore[misc]
+    class SlowRounds(dask.WorkerPlugin):  # type: ignore[misc,name-defined]
         name = "test-slow-rounds"
 
         def setup(self, worker: Any) -> None:
@@ -126,7 +128,7 @@ def test_a_killed_worker_has_its_rounds_redone(rb: rulebase.RuleBase, inputs: li
                 return original(refs, rules)
 
             slow.original = original  # type: ignore[attr-defined]
-            batch._work_fast = slow
+            batch._work_fast = slow  # type: ignore[assignment]
 
         def teardown(self, worker: Any) -> None:
             batch._work_fast = getattr(batch._work_fast, "original", batch._work_fast)
