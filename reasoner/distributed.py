@@ -257,5 +257,4 @@ def executor(kind: str, address: str, workers: int = 2) -> Iterator[Any]:
         def on_cluster(refs: list[batch.CaseRef], rb: RuleBase, engine: str
                        ) -> Generator[list[batch.Outcome], None, None]:
             return rounds(refs, rb, client, engine)
-        on_cluster.description = f"Dask cluster {address}"  # type: ignore[attr-defined]
         yield on_cluster
