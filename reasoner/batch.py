@@ -29,7 +29,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator
-from contextlib import closing
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Never, TypeVar
@@ -433,11 +433,17 @@ def _store_all(rounds: Iterator[list[Outcome]], store: Backend,
 ROUND = CHUNK
 
 
+#: where the rounds of a batch are evaluated, if not here or in ``--jobs`` processes: a function of
+#: (cases, rule base, engine) giving each round's outcomes (reasoner.distributed: a Dask cluster)
+Executor = Callable[[list[CaseRef], RuleBase, str], Generator[list[Outcome], None, None]]
+
+
 def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progress: bool = True,
-        after_store: Callable[[int], None] | None = None, engine: str = "fast") -> Summary:
-    """Evaluate (on ``engine``: fast or reference) and store every case of ``inputs`` not already
-    stored; ``after_store`` is called with the number stored so far after each case (a hook for
-    tests)."""
+        after_store: Callable[[int], None] | None = None, engine: str = "fast",
+        executor: Executor | None = None) -> Summary:
+    """Evaluate (on ``engine``: fast or reference; on ``executor`` if given) and store every case
+    of ``inputs`` not already stored; ``after_store`` is called with the number stored so far
+    after each case (a hook for tests)."""
     refs = expand(inputs)
     summary = Summary(total=len(refs))
     records.put_rulebase(store, rb)
@@ -460,8 +466,9 @@ def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progres
                 continue
             seen.add(digest)
             todo.append(ref)
-        with closing(_rounds(todo, rb, jobs, engine)) as rounds:
-            _store_all(rounds, store, summary, bar, after_store, threaded=jobs > 1)
+        source = executor(todo, rb, engine) if executor is not None else _rounds(todo, rb, jobs, engine)
+        with closing(source) as rounds:
+            _store_all(rounds, store, summary, bar, after_store, threaded=jobs > 1 or executor is not None)
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:
@@ -476,7 +483,8 @@ jobs_count = at_least_one("processes")
 def add_store_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
     where = parser.add_mutually_exclusive_group(required=required)
     where.add_argument("--store", type=Path, metavar="PATH",
-                       help=f"embedded store folder (default: ./{DEFAULT_STORE})")
+                       help=f"embedded store folder (default: ./{DEFAULT_STORE}), or a SPARQL endpoint's "
+                            "http(s):// query URL (as --endpoint)")
     where.add_argument("--endpoint", metavar="URL", help="SPARQL 1.1 query URL of a remote store")
     parser.add_argument("--update-endpoint", metavar="URL",
                         help="SPARQL Update URL of the remote store (default: --endpoint with /query "
@@ -493,18 +501,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument("--engine", choices=ENGINES, default="fast",
                         help="fast (default): the fast path, in rounds of up to 128 cases; reference: "
                              "rdflib and pySHACL, one case at a time (the same records, slower)")
+    parser.add_argument("--executor", nargs=2, metavar=("dask", "ADDRESS"),
+                        help="evaluate the rounds on a Dask cluster: ADDRESS is its scheduler "
+                             "(tcp://HOST:8786) or local (--jobs worker processes on 127.0.0.1); "
+                             "see docs/scaling.md")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     rb = rulebase.get(args.rules)
-    store = open_store(args.store, args.endpoint, args.update_endpoint)
-    try:
-        summary = run(args.inputs, store, rb, args.jobs, progress=not args.quiet, engine=args.engine)
+    with ExitStack() as stack:
+        on_cluster = None
+        if args.executor is not None:  # reasoner.distributed (imported only when asked for)
+            from . import distributed
+            kind, address = args.executor
+            on_cluster = stack.enter_context(distributed.executor(kind, address, workers=args.jobs))
+        store = open_store(args.store, args.endpoint, args.update_endpoint)
+        stack.callback(store.close)
+        summary = run(args.inputs, store, rb, args.jobs, progress=not args.quiet, engine=args.engine,
+                      executor=on_cluster)
         count = records.determination_count(store)
-    finally:
-        store.close()
     sys.stdout.write(summary.text(store.description, count))
     if summary.interrupted:
         return 130

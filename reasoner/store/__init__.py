@@ -4,6 +4,7 @@ real Oxigraph server)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .embedded import EmbeddedStore
@@ -19,8 +20,10 @@ Store = EmbeddedStore | EndpointStore
 
 def open_store(path: Path | None = None, endpoint: str | None = None,
                update_endpoint: str | None = None, create: bool = True) -> Store:
-    """The endpoint if one is given, else the embedded store at ``path`` (default ./mtus-store);
-    ``create=False`` refuses a folder that holds no store yet."""
+    """The endpoint if one is given (also as ``--store http://...``), else the embedded store at
+    ``path`` (default ./mtus-store); ``create=False`` refuses a folder that holds no store yet."""
+    if endpoint is None and path is not None and re.match(r"https?:/", str(path)):
+        endpoint = re.sub(r"^(https?):/+", r"\1://", str(path))  # a Path folds the URL's "//"
     if endpoint is not None:
         return EndpointStore(endpoint, update_endpoint)
     path = path if path is not None else DEFAULT_STORE
