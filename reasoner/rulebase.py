@@ -13,22 +13,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import pickle
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, XSD
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from . import catalog, kinds, ruleterms, shapes, thresholds
 from .errors import RuleBaseError
 from .namespaces import KB, PREFIXES
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
 
 _CLOSURE = """
 CONSTRUCT { ?x a ?super . ?c rdfs:subClassOf ?super . ?a mtus:partOf ?b . ?m mtus:broader ?n . }
@@ -58,6 +61,21 @@ class Rule:
     query: Query
 
 
+#: The parts of a rule base that a pickle (the on-disk cache) carries as pickles of their own,
+#: read back when first used: the fast path's evaluation of a case never reads most of them.
+DEFERRED = ("ontology", "kb", "closure", "shapes", "intake_shapes", "house_style_shapes", "rules",
+            "source_files", "reference")
+_DEFERRED_LOCK = threading.Lock()
+
+
+def _restore(state: dict[str, Any], deferred: dict[str, bytes]) -> RuleBase:
+    """A rule base read back from a pickle: the parts in ``deferred`` stay pickled until used."""
+    rb = RuleBase.__new__(RuleBase)
+    rb.__dict__.update(state)
+    rb.__dict__["_deferred"] = dict(deferred)
+    return rb
+
+
 @dataclass
 class RuleBase:
     root: Path
@@ -82,6 +100,28 @@ class RuleBase:
     build_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: shapes with bounds, by the dated values in force (see :meth:`shapes_on`)
     _bounded: dict[frozenset[tuple[URIRef, dt.date]], Graph] = field(default_factory=dict, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for an attribute not set: a part still pickled (see DEFERRED)
+        deferred = self.__dict__.get("_deferred")
+        if not deferred or name not in DEFERRED:
+            raise AttributeError(name)
+        with _DEFERRED_LOCK:
+            if name not in self.__dict__:
+                self.__dict__[name] = pickle.loads(deferred[name])
+                del deferred[name]
+        return self.__dict__[name]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from .rulebase_cache import dumps
+
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_deferred", "_bounded", *DEFERRED)}
+        state["_bounded"] = {}
+        deferred = dict(self.__dict__.get("_deferred") or {})
+        for name in DEFERRED:
+            if name in self.__dict__:
+                deferred[name] = dumps(self.__dict__[name])
+        return _restore, (state, deferred)
 
     def values_on(self, day: dt.date) -> dict[URIRef, thresholds.DatedValue]:
         """Every threshold's value in force on ``day``."""
@@ -141,6 +181,8 @@ def _digest(root: Path) -> str:
 
 
 def _load_rules(folder: Path) -> list[Rule]:
+    from rdflib.plugins.sparql import prepareQuery
+
     rules = []
     for path in sorted(folder.glob("*.rq")):
         try:
