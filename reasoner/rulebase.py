@@ -68,11 +68,19 @@ DEFERRED = ("ontology", "kb", "closure", "shapes", "intake_shapes", "house_style
 _DEFERRED_LOCK = threading.Lock()
 
 
-def _restore(state: dict[str, Any], deferred: dict[str, bytes]) -> RuleBase:
-    """A rule base read back from a pickle: the parts in ``deferred`` stay pickled until used."""
+#: What :func:`derived` makes from a rule base that the rule-base cache keeps with it (made when
+#: the cache file is written; a cold start reads it back instead of making it again).
+KEPT = ("case-schema",)
+
+
+def _restore(state: dict[str, Any], deferred: dict[str, bytes], kept: dict[str, Any] | None = None) -> RuleBase:
+    """A rule base read back from a pickle: the parts in ``deferred`` stay pickled until used;
+    ``kept`` holds values of :func:`derived` made from it."""
     rb = RuleBase.__new__(RuleBase)
     rb.__dict__.update(state)
     rb.__dict__["_deferred"] = dict(deferred)
+    for name, value in (kept or {}).items():
+        _DERIVED.setdefault((rb.build_id, name), value)
     return rb
 
 
@@ -121,7 +129,8 @@ class RuleBase:
         for name in DEFERRED:
             if name in self.__dict__:
                 deferred[name] = dumps(self.__dict__[name])
-        return _restore, (state, deferred)
+        kept = {name: _DERIVED[(self.build_id, name)] for name in KEPT if (self.build_id, name) in _DERIVED}
+        return _restore, (state, deferred, kept)
 
     def values_on(self, day: dt.date) -> dict[URIRef, thresholds.DatedValue]:
         """Every threshold's value in force on ``day``."""
@@ -265,7 +274,15 @@ def _cached(root: Path) -> RuleBase:
 
     if not (root / "kb").is_dir():
         return load(root)
-    rb: RuleBase = rulebase_cache.load_or_build(root, _digest(root), lambda: load(root))
+    rb: RuleBase = rulebase_cache.load_or_build(root, _digest(root), lambda: _keeping(load(root)))
+    return rb
+
+
+def _keeping(rb: RuleBase) -> RuleBase:
+    """The rule base with what the cache keeps of it made (see KEPT)."""
+    from . import schemas
+
+    schemas.case_schema(rb)
     return rb
 
 
@@ -283,6 +300,11 @@ def derived(rb: RuleBase, name: str, build: Callable[[RuleBase], _T]) -> _T:
     return found
 
 
+@lru_cache(maxsize=1)
+def _default_resolved() -> Path:
+    return default_root().resolve()
+
+
 def get(root: Path | None = None) -> RuleBase:
     """The rule base, loaded once per process and root."""
-    return _cached((root or default_root()).resolve())
+    return _cached(root.resolve() if root is not None else _default_resolved())

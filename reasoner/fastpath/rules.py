@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Union
 
 from rdflib import URIRef, Variable
@@ -43,6 +44,25 @@ def holds(need: Needs, present: Callable[[str], bool]) -> bool:
     if op == "all":
         return all(holds(p, present) for p in parts)
     return any(holds(p, present) for p in parts)
+
+
+def check(need: Needs) -> Callable[[Callable[[str], bool]], bool]:
+    """``need`` as a function of ``present`` (what :func:`holds` answers, without reading the
+    data again on every call)."""
+    if need is True:
+        return lambda present: True
+    if isinstance(need, str):
+        return lambda present: present(need)
+    op, parts = need  # type: ignore[misc]
+    if all(isinstance(p, str) for p in parts):
+        names = tuple(parts)
+        if op == "all":
+            return lambda present: all(map(present, names))
+        return lambda present: any(map(present, names))
+    checks = tuple(check(p) for p in parts)
+    if op == "all":
+        return lambda present: all(c(present) for c in checks)
+    return lambda present: any(c(present) for c in checks)
 
 
 def _all(parts: list[Needs]) -> Needs:
@@ -172,8 +192,13 @@ class FastRule:
     reads: frozenset[str]
     writes: frozenset[str] | None
 
-    def may_fire(self, present: Callable[[str], bool]) -> bool:
-        return holds(self.needs, present)
+    @cached_property
+    def may_fire(self) -> Callable[[Callable[[str], bool]], bool]:
+        """Whether the rule may derive anything, given which predicates are ``present``."""
+        return check(self.needs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "may_fire"}  # a function: made again
 
 
 def demanded(rules: list[FastRule], wanted: set[str]) -> list[bool]:
