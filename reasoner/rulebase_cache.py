@@ -177,13 +177,35 @@ def sources(package: Path | None = None) -> list[Path]:
 def key(root: Path, digest: str, package: Path | None = None) -> str:
     """The cache key of the rule base under ``root`` with the given digest, as built by the
     code of ``package`` (default: ours)."""
-    package = package or PACKAGE
     sha = hashlib.sha256(f"{_FORMAT}|{root}|{digest}|{sys.version}|{_version('rdflib')}|"
-                         f"{_version('pyshacl')}|{_version('pyoxigraph')}".encode())
-    for path in sources(package):
-        sha.update(f"|{path.relative_to(package).as_posix()}|".encode())
-        sha.update(path.read_bytes())
+                         f"{_version('pyshacl')}|{_version('pyoxigraph')}|".encode())
+    sha.update(_code_digest((package or PACKAGE).resolve()).encode())
     return sha.hexdigest()
+
+
+_CODE: dict[tuple[Path, tuple[tuple[str, int, int], ...]], str] = {}
+
+
+def _code_digest(package: Path) -> str:
+    """SHA-256 over the path and source of every module of ``package``; read again whenever a
+    module's size or modification time differs from the last reading in this process (a cold
+    start asks twice: the rule base and the fast path's compiled queries)."""
+    paths = sources(package)
+    prefix = len(str(package)) + 1  # str slicing: pathlib's relative_to costs more than the reading
+    stats = tuple((str(path)[prefix:].replace(os.sep, "/"), *_stat(path)) for path in paths)
+    found = _CODE.get((package, stats))
+    if found is None:
+        sha = hashlib.sha256()
+        for path, (name, _, _) in zip(paths, stats):
+            sha.update(f"|{name}|".encode())
+            sha.update(path.read_bytes())
+        found = _CODE[(package, stats)] = sha.hexdigest()
+    return found
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_mtime_ns, info.st_size
 
 
 def key_file() -> Path:

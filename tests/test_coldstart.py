@@ -5,12 +5,14 @@ parser nor pySHACL."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import pickle
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
@@ -69,8 +71,31 @@ def test_one_case_on_the_fast_path_imports_neither_the_sparql_parser_nor_pyshacl
             "('rdflib.plugins.sparql', 'pyshacl', 'reasoner.counterfactuals'))), "
             "'decisions': [str(i.decision) for i in d.items]}))\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
-                          check=True)
-    found = json.loads(done.stdout)
+    for _ in range(2):  # a second time if the first wrote the cache (this process saw other sources)
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                              check=True)
+        found = json.loads(done.stdout)
+        if not found["modules"]:
+            break
     assert found["modules"] == []
     assert found["decisions"] == [str(i.decision) for i in engines.evaluate(seed, rb).items]
+
+
+def _digest_as_before(root: Path) -> str:
+    """The rule-base digest as first written (pathlib): a determination reports it, so the
+    faster walk must give the same value."""
+    sha = hashlib.sha256()
+    for top in ("ontology", "kb", "shapes"):
+        for path in sorted((root / top).rglob("*")):
+            if path.is_file():
+                sha.update(str(path.relative_to(root)).encode())
+                sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def test_the_digest_is_the_one_determinations_always_reported(tmp_path: Path) -> None:
+    assert rulebase._digest(rulebase.default_root().resolve()) == _digest_as_before(rulebase.default_root().resolve())
+    for name in ("kb/a-c.ttl", "kb/a/b.ttl", "kb/a.ttl", "kb/B.ttl", "shapes/x/y/z.ttl", "ontology/o.ttl"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    assert rulebase._digest(tmp_path) == _digest_as_before(tmp_path)
