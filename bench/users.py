@@ -12,7 +12,7 @@ Measured (each whole-process measure runs the installed ``mtus`` command):
   (``--big`` adds 100,000), J = --jobs, with the peak resident memory of its process tree;
 - evaluate: ``mtus evaluate CASE --format json`` of one case (a new process each time: cold)
   and of 100 case files in one process;
-- api: ``reasoner.evaluate(case)`` warm in this process, p50/p95;
+- api: ``reasoner.evaluate(case)`` warm (a process per checkout), p50/p95;
 - service: ``POST /evaluate`` of the seed case through ``mtus serve`` (bench/service_latency.py);
 - queries: every named query of queries/ over the store the largest batch wrote (the embedded
   store; ``--server`` also a local Oxigraph server loaded with the same quads), p50 of
@@ -67,10 +67,11 @@ def _mtus() -> list[str]:
 
 
 def _env(root: Path) -> dict[str, str]:
-    """The environment of a whole-process measure of the checkout ``root``: its modules compiled
-    once, as an installed package's are (the byte code kept under bench/.work, not in the
+    """The environment of a whole-process measure of the checkout ``root``: its code, not the
+    code of the current folder (``python -m`` and ``-c`` put the current folder first on the path,
+    before PYTHONPATH: PYTHONSAFEPATH), its modules compiled once, as an installed package's are (the byte code kept under bench/.work, not in the
     checkout; PYTHONDONTWRITEBYTECODE would compile every module in every cold start)."""
-    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONPYCACHEPREFIX": str(WORK / "pycache")}
+    env = {**os.environ, "PYTHONPATH": str(root), "PYTHONPYCACHEPREFIX": str(WORK / "pycache"), "PYTHONSAFEPATH": "1"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
@@ -100,19 +101,8 @@ print(json.dumps(times))
 
 
 def api_latency(cases: list[dict[str, Any]], rounds: int = 2) -> dict[str, Any]:
-    """``reasoner.evaluate`` (the documented API, its default engine) warm in this process; with
-    ``--variants``, in a process per checkout, the checkouts in turn (``rounds`` times each)."""
-    if len(VARIANTS) == 1:
-        import reasoner
-
-        for case in cases[:20]:
-            reasoner.evaluate(case)
-        times = []
-        for case in cases:
-            start = time.perf_counter()
-            reasoner.evaluate(case)
-            times.append(1000 * (time.perf_counter() - start))
-        return {"cases": len(cases), "p50_ms": measure.percentile(times, 50), "p95_ms": measure.percentile(times, 95)}
+    """``reasoner.evaluate`` (the documented API, its default engine) warm, in a process per
+    checkout (``--variants``), the checkouts in turn (``rounds`` times each)."""
     found: dict[str, list[float]] = {name: [] for name in VARIANTS}
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "cases.json"
@@ -163,7 +153,9 @@ def service(requests: int) -> dict[str, Any]:
     out: dict[str, Any] = {"requests": requests}
     servers = {}
     saved = os.environ.get("PYTHONPATH")
+    safe = os.environ.get("PYTHONSAFEPATH")
     try:
+        os.environ["PYTHONSAFEPATH"] = "1"  # each server runs its checkout's code (see _env)
         for name, root in VARIANTS.items():
             os.environ["PYTHONPATH"] = str(root)
             servers[name] = sl._start()
@@ -175,6 +167,7 @@ def service(requests: int) -> dict[str, Any]:
                 times[name] += sl._run(url, body, "application/yaml", "application/json", max(1, requests // 10))
     finally:
         os.environ.pop("PYTHONPATH", None) if saved is None else os.environ.__setitem__("PYTHONPATH", saved)
+        os.environ.pop("PYTHONSAFEPATH", None) if safe is None else os.environ.__setitem__("PYTHONSAFEPATH", safe)
         for process, _ in servers.values():
             process.terminate()
             process.wait(timeout=10)

@@ -19,6 +19,14 @@ planting a file. A file whose signature does not match is ignored and rebuilt.
 rdflib's prepared queries (the derivation rules) hold parser objects that the standard pickler
 cannot rebuild (an OrderedDict subclass whose constructor needs its name, and one lambda); the
 pickler here writes them by their parts.
+
+What makes a cold start (``mtus evaluate`` of one case) fast: the large parts of a rule base
+(its graphs, the rules' algebra) are pickles of their own inside the file, read when first used
+(``rulebase.DEFERRED``: the fast path reads the kb and the closure, never the shapes, the
+ontology or the rules' algebra, so rdflib's SPARQL parser is not even imported); rdflib terms
+are written as they are and read back without rdflib parsing their lexical forms again (most of
+the time of reading a graph before); and each distinct term is written once, so that reading a
+graph back makes each term once, not once per triple.
 """
 
 from __future__ import annotations
