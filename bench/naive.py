@@ -18,7 +18,6 @@ import owlrl
 import pyshacl
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
-from rdflib.plugins.sparql import processor
 
 from reasoner import decisions, intake, selection, sparql_cache
 from reasoner.namespaces import MTUS, SH

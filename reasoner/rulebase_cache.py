@@ -32,8 +32,10 @@ graph back makes each term once, not once per triple.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
+import importlib.util
 import io
 import os
 import pickle
@@ -42,11 +44,9 @@ import stat
 import sys
 import tempfile
 from collections import OrderedDict
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
-import importlib.util
 from pathlib import Path
 from types import FunctionType, MethodType
 from typing import TYPE_CHECKING, Any
@@ -111,7 +111,7 @@ def _literal(lexical: str, language: str | None, datatype: URIRef | None, value:
     return obj
 
 
-class _Pickler(pickle._Pickler):  # type: ignore[name-defined,misc]
+class _Pickler(pickle._Pickler):
     """Writes each distinct RDF term once (later occurrences refer back to it, so reading a graph
     back makes each term once, not once per triple), rdflib's terms as they are (see _iri,
     _literal), and rdflib's prepared queries by their parts. The pure-Python pickler, since it
@@ -127,7 +127,7 @@ class _Pickler(pickle._Pickler):  # type: ignore[name-defined,misc]
             obj = self._terms.setdefault((kind, str(obj)), obj)
         elif kind is Literal:
             obj = self._terms.setdefault((kind, str(obj), obj._language, obj._datatype), obj)
-        super().save(obj, save_persistent_id)
+        super().save(obj, save_persistent_id)  # type: ignore[misc]
 
     def reducer_override(self, obj: Any) -> Any:
         kind = type(obj)

@@ -30,13 +30,13 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
+from . import rulebase
 from .caseformat import LIMITS
 from .decisions import Decision
 from .docs.codes import codes_of
 from .intake_check import _class_members
 from .intake_check import _context_keys as context_keys
 from .kinds import CriterionStatus
-from . import rulebase
 from .namespaces import MTUS, SH, local_name
 from .rulebase import RuleBase
 

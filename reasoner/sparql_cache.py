@@ -35,8 +35,8 @@ def _memo_processor() -> type[Processor]:
     class MemoProcessor(SPARQLProcessor):
         """rdflib's SPARQL processor, with each query string translated once."""
 
-        def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,  # noqa: N803
-                  base: Any = None, DEBUG: bool = False) -> Any:  # noqa: N803
+        def query(self, strOrQuery: Any, initBindings: Any = None, initNs: Any = None,  # type: ignore[override]
+                  base: Any = None, DEBUG: bool = False) -> Any:
             if isinstance(strOrQuery, str):
                 key = tuple(sorted((str(k), str(v)) for k, v in (initNs or {}).items()))
                 strOrQuery = _translated(strOrQuery, base, key)

@@ -126,7 +126,7 @@ class _CodeTypes:
             if classes is None:
                 return default
             subject = ox.NamedNode(key)
-            found = self._made[key] = [ox.Triple(subject, _RDF_TYPE, to_ox(o)) for o in classes]  # type: ignore[arg-type]
+            found = self._made[key] = [ox.Triple(subject, _RDF_TYPE, to_ox(o)) for o in classes]
         return found
 
     def __contains__(self, code: object) -> bool:

@@ -23,14 +23,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from rdflib import URIRef, Variable
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
 
 #: a condition on the predicates present in the store, as data (so that it can be cached):
 #: True (always), a predicate IRI (present), or ("all" | "any", conditions)
-Needs = Union[bool, str, tuple[str, tuple["Needs", ...]]]
+Needs: TypeAlias = bool | str | tuple[str, tuple["Needs", ...]]
 _ALWAYS: Needs = True
 
 
