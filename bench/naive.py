@@ -19,7 +19,6 @@ import owlrl
 import pyshacl
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
-from rdflib.plugins.sparql import processor
 
 from reasoner import decisions, intake, selection, sparql_cache
 from reasoner.namespaces import MTUS, SH
@@ -29,12 +28,11 @@ from reasoner.validation import ShapeOutcome, _named_path
 
 @contextlib.contextmanager
 def without_query_memo() -> Iterator[None]:
-    memo = processor.SPARQLProcessor.query
-    processor.SPARQLProcessor.query = sparql_cache._original_query  # type: ignore[method-assign]
+    sparql_cache.uninstall()
     try:
         yield
     finally:
-        processor.SPARQLProcessor.query = memo  # type: ignore[method-assign]
+        sparql_cache.install()
 
 
 def evaluate(case: dict[str, Any], rb: RuleBase) -> list[tuple[str, str]]:

@@ -9,11 +9,9 @@ documentable changes that would turn its decision); ``load_rulebase(root)``; ``_
 from __future__ import annotations
 
 import logging
-from importlib import metadata
+from typing import TYPE_CHECKING, Any
 
 from . import sparql_cache
-from .counterfactuals import CaseCounterfactuals, ChangeSet, ItemCounterfactuals
-from .counterfactuals import find as find_counterfactuals
 from .decisions import CriterionResult, Decision
 from .determination import Determination, ItemDecision
 from .engines import EngineName, evaluate
@@ -27,10 +25,35 @@ from .rulebase import get as load_rulebase
 logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 sparql_cache.install()
 
-try:
-    __version__ = metadata.version("mtus-reasoner")  # pyproject.toml, the one place it lives
-except metadata.PackageNotFoundError:  # pragma: no cover (a source tree never installed)
-    __version__ = "0+unknown"
+if TYPE_CHECKING:
+    from .counterfactuals import CaseCounterfactuals, ChangeSet, ItemCounterfactuals
+    from .counterfactuals import find as find_counterfactuals
+
+#: names imported when first used (a cold ``mtus evaluate`` does not need them)
+_LAZY = {"CaseCounterfactuals": ("counterfactuals", "CaseCounterfactuals"),
+         "ChangeSet": ("counterfactuals", "ChangeSet"),
+         "ItemCounterfactuals": ("counterfactuals", "ItemCounterfactuals"),
+         "find_counterfactuals": ("counterfactuals", "find")}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read when asked: importlib.metadata is slow to import
+        from importlib import metadata
+
+        try:
+            version = metadata.version("mtus-reasoner")  # pyproject.toml, the one place it lives
+        except metadata.PackageNotFoundError:  # pragma: no cover (a source tree never installed)
+            version = "0+unknown"
+        globals()["__version__"] = version
+        return version
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(f".{module}", __name__), attribute)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "CaseCounterfactuals",

@@ -13,22 +13,26 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import pickle
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, XSD
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from . import catalog, kinds, ruleterms, shapes, thresholds
 from .errors import RuleBaseError
 from .namespaces import KB, PREFIXES
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
 
 _CLOSURE = """
 CONSTRUCT { ?x a ?super . ?c rdfs:subClassOf ?super . ?a mtus:partOf ?b . ?m mtus:broader ?n . }
@@ -58,6 +62,29 @@ class Rule:
     query: Query
 
 
+#: The parts of a rule base that a pickle (the on-disk cache) carries as pickles of their own,
+#: read back when first used: the fast path's evaluation of a case never reads most of them.
+DEFERRED = ("ontology", "kb", "closure", "shapes", "intake_shapes", "house_style_shapes", "rules",
+            "source_files", "reference")
+_DEFERRED_LOCK = threading.Lock()
+
+
+#: What :func:`derived` makes from a rule base that the rule-base cache keeps with it (made when
+#: the cache file is written; a cold start reads it back instead of making it again).
+KEPT = ("case-schema",)
+
+
+def _restore(state: dict[str, Any], deferred: dict[str, bytes], kept: dict[str, Any] | None = None) -> RuleBase:
+    """A rule base read back from a pickle: the parts in ``deferred`` stay pickled until used;
+    ``kept`` holds values of :func:`derived` made from it."""
+    rb = RuleBase.__new__(RuleBase)
+    rb.__dict__.update(state)
+    rb.__dict__["_deferred"] = dict(deferred)
+    for name, value in (kept or {}).items():
+        _DERIVED.setdefault((rb.build_id, name), value)
+    return rb
+
+
 @dataclass
 class RuleBase:
     root: Path
@@ -82,6 +109,29 @@ class RuleBase:
     build_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     #: shapes with bounds, by the dated values in force (see :meth:`shapes_on`)
     _bounded: dict[frozenset[tuple[URIRef, dt.date]], Graph] = field(default_factory=dict, repr=False)
+
+    def __getattr__(self, name: str) -> Any:
+        # only called for an attribute not set: a part still pickled (see DEFERRED)
+        deferred = self.__dict__.get("_deferred")
+        if not deferred or name not in DEFERRED:
+            raise AttributeError(name)
+        with _DEFERRED_LOCK:
+            if name not in self.__dict__:
+                self.__dict__[name] = pickle.loads(deferred[name])
+                del deferred[name]
+        return self.__dict__[name]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        from .rulebase_cache import dumps
+
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_deferred", "_bounded", *DEFERRED)}
+        state["_bounded"] = {}
+        deferred = dict(self.__dict__.get("_deferred") or {})
+        for name in DEFERRED:
+            if name in self.__dict__:
+                deferred[name] = dumps(self.__dict__[name])
+        kept = {name: _DERIVED[(self.build_id, name)] for name in KEPT if (self.build_id, name) in _DERIVED}
+        return _restore, (state, deferred, kept)
 
     def values_on(self, day: dt.date) -> dict[URIRef, thresholds.DatedValue]:
         """Every threshold's value in force on ``day``."""
@@ -131,16 +181,28 @@ def _parse_tree(folder: Path, files: dict[URIRef, str], skip: tuple[str, ...] = 
 
 
 def _digest(root: Path) -> str:
+    """SHA-256 over every file of ontology/, kb/ and shapes/: its path under ``root`` and its
+    bytes, in the order of the paths' parts (os.walk and plain strings: pathlib's rglob and
+    relative_to took most of a cold start's time for it)."""
     sha = hashlib.sha256()
     for top in ("ontology", "kb", "shapes"):
-        for path in sorted((root / top).rglob("*")):
-            if path.is_file():
-                sha.update(str(path.relative_to(root)).encode())
-                sha.update(path.read_bytes())
+        files: list[tuple[tuple[str, ...], str]] = []
+        for folder, _, names in os.walk(root / top):
+            parts = tuple(Path(folder).relative_to(root).parts)
+            for name in names:
+                full = os.path.join(folder, name)
+                if os.path.isfile(full):
+                    files.append(((*parts, name), full))
+        for parts, full in sorted(files):
+            sha.update("/".join(parts).encode())
+            with open(full, "rb") as handle:
+                sha.update(handle.read())
     return sha.hexdigest()
 
 
 def _load_rules(folder: Path) -> list[Rule]:
+    from rdflib.plugins.sparql import prepareQuery
+
     rules = []
     for path in sorted(folder.glob("*.rq")):
         try:
@@ -223,7 +285,15 @@ def _cached(root: Path) -> RuleBase:
 
     if not (root / "kb").is_dir():
         return load(root)
-    rb: RuleBase = rulebase_cache.load_or_build(root, _digest(root), lambda: load(root))
+    rb: RuleBase = rulebase_cache.load_or_build(root, _digest(root), lambda: _keeping(load(root)))
+    return rb
+
+
+def _keeping(rb: RuleBase) -> RuleBase:
+    """The rule base with what the cache keeps of it made (see KEPT)."""
+    from . import schemas
+
+    schemas.case_schema(rb)
     return rb
 
 
@@ -241,6 +311,11 @@ def derived(rb: RuleBase, name: str, build: Callable[[RuleBase], _T]) -> _T:
     return found
 
 
+@lru_cache(maxsize=1)
+def _default_resolved() -> Path:
+    return default_root().resolve()
+
+
 def get(root: Path | None = None) -> RuleBase:
     """The rule base, loaded once per process and root."""
-    return _cached((root or default_root()).resolve())
+    return _cached(root.resolve() if root is not None else _default_resolved())

@@ -18,6 +18,7 @@ service publishes them, and the tests validate the case files and their determin
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import sys
@@ -29,6 +30,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, XSD
 from rdflib.term import Node
 
+from . import rulebase
 from .caseformat import LIMITS
 from .decisions import Decision
 from .docs.codes import codes_of
@@ -141,7 +143,12 @@ def _name(shape: URIRef) -> str:
 
 
 def case_schema(rb: RuleBase) -> dict[str, Any]:
-    """The JSON Schema of a case in the case format (YAML or JSON), from the intake shapes."""
+    """The JSON Schema of a case in the case format (YAML or JSON), from the intake shapes (made
+    once per rule-base load and kept in the rule-base cache: see rulebase.KEPT)."""
+    return copy.deepcopy(rulebase.derived(rb, "case-schema", _case_schema))
+
+
+def _case_schema(rb: RuleBase) -> dict[str, Any]:
     shapes = rb.intake_shapes
     context = rb.context["@context"]
     keys = context_keys(context)

@@ -84,6 +84,63 @@ def _two_passes_exact(rules: list[FastRule], first: list[bool]) -> bool:
     return True
 
 
+def _compile(rb: RuleBase) -> dict[str, Any]:
+    """What an engine is built from, kept in the rule-base cache (a new process reads it back
+    without walking the rules' algebra or reading the ontology and shapes graphs): the compiled
+    queries (:func:`compile_all`); each rule's text, what it needs, reads and may write; the
+    day-number properties; what the wording reads; the rule-base triples the intake queries
+    read; and the result path of every compiled branch as validation names it."""
+    compiled = compile_all(rb)
+    code_types: dict[str, list[Node]] = {}
+    for s, o in rb.reference.subject_objects(RDF.type):
+        if isinstance(s, URIRef):
+            code_types.setdefault(str(s), []).append(o)
+    paths = {branch.path: validation._named_path(rb.shapes, branch.path)
+             for query in compiled["sections"].values() if query is not None for branch in query.branches}
+    return {
+        **compiled,
+        "rules": [(rule.name, prologue() + rule.path.read_text(encoding="utf-8"), needs(rule.query.algebra),
+                   frozenset(iris(rule.query.algebra.p)), writes(rule.query.algebra)) for rule in rb.rules],
+        "days": DayRules.of(rb).by_date,
+        "wording_reads": wording_reads(rb),
+        "intake_extra": [ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
+                         for s, p, o in intake_check.reference_triples(rb)],
+        "code_types": code_types,
+        "paths": paths,
+    }
+
+
+class _CodeTypes:
+    """The classes of each code of the reference graph as triples (``code rdf:type class``),
+    made when a case first uses the code (a new process reads the plain table)."""
+
+    def __init__(self, table: dict[str, list[Node]]) -> None:
+        self._table = table
+        self._made: dict[str, list[ox.Triple]] = {}
+
+    def get(self, code: Node, default: list[ox.Triple]) -> list[ox.Triple]:
+        key = str(code)
+        found = self._made.get(key)
+        if found is None:
+            classes = self._table.get(key)
+            if classes is None:
+                return default
+            subject = ox.NamedNode(key)
+            found = self._made[key] = [ox.Triple(subject, _RDF_TYPE, to_ox(o)) for o in classes]
+        return found
+
+    def __contains__(self, code: object) -> bool:
+        return str(code) in self._table
+
+    def __getitem__(self, code: Node) -> list[ox.Triple]:
+        if code not in self:
+            raise KeyError(code)
+        return self.get(code, [])
+
+
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
+
+
 @dataclass(frozen=True)
 class _Pending:
     """A case of a batch read for the fast path."""
@@ -123,30 +180,25 @@ class Engine:
         self.rb = rb
         self.texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
         # keyed by the load too: the queries name blank nodes of this load's shapes
-        compiled = rulebase_cache.load_or_build(rb.root, f"{rb.digest}-{rb.build_id}", lambda: compile_all(rb),
+        compiled = rulebase_cache.load_or_build(rb.root, f"{rb.digest}-{rb.build_id}", lambda: _compile(rb),
                                                 kind="fastpath")
         reference = [ox.Quad(q.subject, q.predicate, q.object)
                      for q in ox.parse(compiled["reference"], format=ox.RdfFormat.N_TRIPLES)]
         self.store = CaseStore(reference, recycle)
-        self.days = DayRules.of(rb)
-        self.rules = [FastRule(rule.name, prologue() + rule.path.read_text(encoding="utf-8"), needs(rule.query.algebra),
-                               frozenset(iris(rule.query.algebra.p)), writes(rule.query.algebra)) for rule in rb.rules]
+        self.days = DayRules(compiled["days"])
+        self.rules = [FastRule(*rule) for rule in compiled["rules"]]
         self.selection_reads: set[str] = compiled["selection_reads"]
-        self.wording_reads = wording_reads(rb)
+        self.wording_reads = compiled["wording_reads"]
         self.first_pass = demanded(self.rules, self.selection_reads)
         self.two_passes = _two_passes_exact(self.rules, self.first_pass)
         self._reads: dict[SectionKey, set[str]] = {}
         self.selection_query = for_many(prologue() + selection._SECTIONS, "request")
         self.edition_query = for_many(prologue() + selection._EDITION, "case")
         self.intake_queries: list[str] | None = compiled["intake"]
-        self.intake_extra = [ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
-                             for s, p, o in intake_check.reference_triples(rb)]
-        self.code_types: dict[URIRef, list[ox.Triple]] = {}
-        for s, o in rb.reference.subject_objects(RDF.type):
-            if isinstance(s, URIRef):
-                self.code_types.setdefault(s, []).append(ox.Triple(to_ox(s), to_ox(RDF.type), to_ox(o)))  # type: ignore[arg-type]
+        self.intake_extra: list[ox.Triple] = compiled["intake_extra"]
+        self.code_types = _CodeTypes(compiled["code_types"])
         self._sections: dict[SectionKey, SectionQuery | None] = compiled["sections"]
-        self._paths: dict[Node | None, Node | None] = {}
+        self._paths: dict[Node | None, Node | None] = dict(compiled["paths"])
         self.fallbacks: Counter[str] = Counter()
         #: rules not run, per rule, because a predicate they need was absent
         self.skipped: Counter[str] = Counter()

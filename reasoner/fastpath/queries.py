@@ -20,7 +20,6 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, RDFS
-from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from .. import intake, selection, thresholds
@@ -218,6 +217,8 @@ def compile_all(rb: RuleBase) -> dict[str, Any]:
                 sections[key] = section_query(rb.shapes_on(day), shapes, known | set(shapes))
             except Unsupported:
                 sections[key] = None
+    from rdflib.plugins.sparql import prepareQuery
+
     reference = rb.reference_graph
     intake.add_day_numbers(reference, rb)  # as inference does to the working graph
     selection_reads = set().union(*(iris(prepareQuery(q, initNs=dict(PREFIXES)).algebra)

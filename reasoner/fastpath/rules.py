@@ -22,39 +22,65 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, TypeAlias
 
 from rdflib import URIRef, Variable
 from rdflib.paths import AlternativePath, InvPath, MulPath, Path, SequencePath
-from rdflib.plugins.sparql.parserutils import CompValue
 
-#: a condition on the predicates present in the store
-Needs = Callable[[Callable[[str], bool]], bool]
+#: a condition on the predicates present in the store, as data (so that it can be cached):
+#: True (always), a predicate IRI (present), or ("all" | "any", conditions)
+Needs: TypeAlias = bool | str | tuple[str, tuple["Needs", ...]]
+_ALWAYS: Needs = True
 
 
-def _always(present: Callable[[str], bool]) -> bool:
-    return True
+def holds(need: Needs, present: Callable[[str], bool]) -> bool:
+    """Whether ``need`` holds for the predicates ``present`` says are in the store."""
+    if need is True:
+        return True
+    if isinstance(need, str):
+        return present(need)
+    op, parts = need  # type: ignore[misc]
+    if op == "all":
+        return all(holds(p, present) for p in parts)
+    return any(holds(p, present) for p in parts)
+
+
+def check(need: Needs) -> Callable[[Callable[[str], bool]], bool]:
+    """``need`` as a function of ``present`` (what :func:`holds` answers, without reading the
+    data again on every call)."""
+    if need is True:
+        return lambda present: True
+    if isinstance(need, str):
+        return lambda present: present(need)
+    op, parts = need  # type: ignore[misc]
+    if all(isinstance(p, str) for p in parts):
+        names = tuple(parts)
+        if op == "all":
+            return lambda present: all(map(present, names))
+        return lambda present: any(map(present, names))
+    checks = tuple(check(p) for p in parts)
+    if op == "all":
+        return lambda present: all(c(present) for c in checks)
+    return lambda present: any(c(present) for c in checks)
 
 
 def _all(parts: list[Needs]) -> Needs:
-    parts = [p for p in parts if p is not _always]
+    parts = [p for p in parts if p is not _ALWAYS]
     if not parts:
-        return _always
-    return lambda present: all(p(present) for p in parts)
+        return _ALWAYS
+    return ("all", tuple(parts))
 
 
 def _any(parts: list[Needs]) -> Needs:
-    if any(p is _always for p in parts):
-        return _always
-    return lambda present: any(p(present) for p in parts)
-
-
-def _predicate(iri: str) -> Needs:
-    return lambda present: present(iri)
+    if any(p is _ALWAYS for p in parts):
+        return _ALWAYS
+    return ("any", tuple(parts))
 
 
 def _path(path: object) -> Needs:
     if isinstance(path, URIRef):
-        return _predicate(str(path))
+        return str(path)
     if isinstance(path, SequencePath):
         return _all([_path(p) for p in path.args])
     if isinstance(path, AlternativePath):
@@ -63,13 +89,15 @@ def _path(path: object) -> Needs:
         return _path(path.arg)
     if isinstance(path, MulPath) and path.mod == "+":
         return _path(path.path)
-    return _always
+    return _ALWAYS
 
 
 def needs(node: object) -> Needs:
     """What a SPARQL algebra node needs to have any solution."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     if not isinstance(node, CompValue):
-        return _always
+        return _ALWAYS
     name = node.name
     if name == "BGP":
         return _all([_path(p) for _, p, _ in node.triples if isinstance(p, (URIRef, Path))])
@@ -80,13 +108,13 @@ def needs(node: object) -> Needs:
     if name == "Union":
         return _any([needs(node.p1), needs(node.p2)])
     if name == "Group":
-        return needs(node.p) if node.expr else _always
+        return needs(node.p) if node.expr else _ALWAYS
     if name == "AggregateJoin":
         return needs(node.p)
     if name in ("ConstructQuery", "SelectQuery", "Project", "Distinct", "Reduced", "Slice", "OrderBy",
                 "ToMultiSet", "Filter", "Extend"):
         return needs(node.p)
-    return _always
+    return _ALWAYS
 
 
 def _nodes(node: object) -> Iterator[object]:
@@ -109,12 +137,16 @@ def iris(node: object) -> set[str]:
 
 
 def _predicate_variables(node: object) -> set[Variable]:
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     return {p for item in _nodes(node) if isinstance(item, CompValue) and item.name == "BGP"
             for _, p, _ in item.triples if isinstance(p, Variable)}
 
 
 def _bound_constants(node: object, var: Variable) -> set[str] | None:
     """The IRIs ``var`` is bound to by BIND or VALUES; None when it may be bound otherwise."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
     found: set[str] = set()
     for item in _nodes(node):
         if not isinstance(item, CompValue):
@@ -133,7 +165,7 @@ def _bound_constants(node: object, var: Variable) -> set[str] | None:
     return found
 
 
-def writes(query: CompValue) -> frozenset[str] | None:
+def writes(query: Any) -> frozenset[str] | None:
     """The predicates a CONSTRUCT rule may derive; None when any predicate may come out (a
     template predicate bound from the data, or by an expression)."""
     out: set[str] = set()
@@ -156,9 +188,17 @@ class FastRule:
 
     name: str
     text: str
-    may_fire: Needs
+    needs: Needs
     reads: frozenset[str]
     writes: frozenset[str] | None
+
+    @cached_property
+    def may_fire(self) -> Callable[[Callable[[str], bool]], bool]:
+        """Whether the rule may derive anything, given which predicates are ``present``."""
+        return check(self.needs)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "may_fire"}  # a function: made again
 
 
 def demanded(rules: list[FastRule], wanted: set[str]) -> list[bool]:
