@@ -36,7 +36,7 @@ from rdflib.term import Node
 from . import rulebase
 from .errors import EXIT_OK, MtusError
 from .namespaces import CODE, KB
-from .store import EmbeddedStore, open_store, summary
+from .store import EmbeddedStore, open_store, summary, tally
 from .store.records import Backend
 from .store.sparql import bind
 from .store.terms import QueryResult, check_iri
@@ -251,10 +251,12 @@ def bound_text(query: LibraryQuery, given: dict[str, str] | None = None, rb: rul
 def run(store: Backend, query: LibraryQuery, given: dict[str, str] | None = None,
         rb: rulebase.RuleBase | None = None) -> QueryResult:
     """Check, bind and run a query; the same rows from any store (an embedded store written
-    before the summary graph existed is summarised first, as ``mtus query`` does)."""
+    before the summary graph existed is summarised first, and the tally recomputed when the
+    store changed since it was computed, as ``mtus query`` does)."""
     text = bound_text(query, given, rb)
     if isinstance(store, EmbeddedStore):
         summary.ensure(store)
+    tally.ensure(store)  # the counts as of the store's last write
     return store.select(text)
 
 
@@ -379,6 +381,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         if isinstance(store, EmbeddedStore):
             summary.ensure(store)  # a store written before the summary existed
+        tally.ensure(store)  # counts as of the last write (store/tally.py)
         result = _with_timeout(lambda: store.select(bound), args.timeout)
     finally:
         store.close()
