@@ -8,6 +8,9 @@ Named graphs:
 - ``<determination IRI>``: the determination of that case (exports.to_graph);
 - ``<https://w3id.org/mtus/store/summary>``: per item decision, the facts the analysts' queries
   join on (summary.py), written and replaced with its determination.
+- ``<https://w3id.org/mtus/store/tally>``: counts of the summary for the counting queries,
+  recomputed when ``<https://w3id.org/mtus/store/state>``'s generation, raised by every write,
+  is not the one it was computed at (tally.py).
 A case has one current determination: storing a case drops its old determination graphs, their
 summary and its case graph and inserts the new ones in a single SPARQL update (one
 transaction), so a killed batch leaves each case either wholly stored or not at all.
