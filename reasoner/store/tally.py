@@ -22,6 +22,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from .. import rulebase
+from .errors import StoreError
 
 if TYPE_CHECKING:
     from .records import Backend
@@ -62,5 +63,10 @@ def ensure(store: Backend) -> bool:
     """Recompute the tally if the store changed since it was computed; True if it was."""
     if fresh(store):
         return False
-    refresh(store)
+    try:
+        refresh(store)
+    except StoreError as exc:  # a read-only endpoint: no stale counts, a clear error instead
+        raise StoreError(f"the store changed since its tally (the counts the analysts' queries read) was "
+                         f"computed, and recomputing it failed: {exc}; give an update endpoint "
+                         "(--update-endpoint) or run `mtus batch` or a named query on a writable store first") from None
     return True
