@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__, letter_html, querylib
 from ..errors import IntakeError
 from ..querylib import QueryError
-from ..store import tally
 from . import cases, guideline
 from .sparql_endpoint import QueryTimeout
 
@@ -165,9 +164,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
         context: dict[str, Any] = {"active": "analysts", "q": query, "given": params, "error": None}
         try:
             bound = querylib.bound_text(query, params, rb)
-            with service.store_lock:  # counts as of the last write (store/tally.py)
-                tally.ensure(service.store)
-            answer = service.endpoint.run(bound)
+            answer = service.run_named(bound)
         except (QueryError, QueryTimeout) as exc:
             context["error"] = str(exc)
             return page("query.html", status=400, **context)
