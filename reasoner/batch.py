@@ -45,7 +45,7 @@ from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError, Problem, RuleBa
 from .fastpath.engine import Engine, Kept
 from .namespaces import MTUS, local_name
 from .rulebase import RuleBase
-from .store import DEFAULT_STORE, open_store, records
+from .store import DEFAULT_STORE, open_store, records, tally
 from .store.records import Backend, CaseRecord
 from .store.terms import triples_to_ox
 
@@ -469,6 +469,7 @@ def run(inputs: list[Path], store: Backend, rb: RuleBase, jobs: int = 1, progres
         source = executor(todo, rb, engine) if executor is not None else _rounds(todo, rb, jobs, engine)
         with closing(source) as rounds:
             _store_all(rounds, store, summary, bar, after_store, threaded=jobs > 1 or executor is not None)
+        tally.ensure(store)  # the analysts' counts, as of this batch's writes
     except KeyboardInterrupt:
         summary.interrupted = True
     finally:

@@ -25,6 +25,7 @@ import re
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from rdflib.term import Node
 from . import rulebase
 from .errors import EXIT_OK, MtusError
 from .namespaces import CODE, KB
-from .store import EmbeddedStore, open_store, summary
+from .store import EmbeddedStore, open_store, summary, tally
 from .store.records import Backend
 from .store.sparql import bind
 from .store.terms import QueryResult, check_iri
@@ -201,21 +202,35 @@ def _walk(node: Any) -> bool:
     return any(_walk(v) for v in children()) if callable(children) else False
 
 
-def check_read_only(text: str, where: str) -> None:
-    """Reject anything but a SELECT or ASK query, and any SERVICE (no network from user queries)."""
+def check_read_only(text: str, where: str, remember: bool = False) -> None:
+    """Reject anything but a SELECT or ASK query, and any SERVICE (no network from user queries).
+    ``remember``: the verdict is kept per text (library queries and their bound texts: rdflib's
+    parser takes 0.1-1 s for one, and the service and the API run the same texts again; not
+    for arbitrary texts, which could fill the memory)."""
+    problem = (_remembered_problem if remember else _read_only_problem)(text)
+    if problem is not None:
+        raise QueryError(f"{where}: {problem}")
+
+
+def _read_only_problem(text: str) -> str | None:
+    """What makes ``text`` not a read-only query, or None."""
     try:
         parsed = parseQuery(text)
     except Exception as exc:  # noqa: BLE001 (pyparsing raises ParseException and friends)
         try:
             parseUpdate(text)
         except Exception:  # noqa: BLE001
-            raise QueryError(f"{where}: not a valid SPARQL 1.1 query: {exc}") from None
-        raise QueryError(f"{where}: is a SPARQL update; mtus query runs only read queries (SELECT, ASK)") from None
+            return f"not a valid SPARQL 1.1 query: {exc}"
+        return "is a SPARQL update; mtus query runs only read queries (SELECT, ASK)"
     form = getattr(parsed[1], "name", "")
     if form not in ("SelectQuery", "AskQuery"):
-        raise QueryError(f"{where}: is a {form.replace('Query', '').upper()} query; mtus query runs SELECT and ASK")
+        return f"is a {form.replace('Query', '').upper()} query; mtus query runs SELECT and ASK"
     if _walk(parsed[1]):
-        raise QueryError(f"{where}: uses SERVICE; queries run by mtus query may not reach other endpoints")
+        return "uses SERVICE; queries run by mtus query may not reach other endpoints"
+    return None
+
+
+_remembered_problem = lru_cache(maxsize=256)(_read_only_problem)
 
 
 def check_codes(query: LibraryQuery, bindings: dict[str, Node], rb: rulebase.RuleBase) -> None:
@@ -242,19 +257,21 @@ def bound_text(query: LibraryQuery, given: dict[str, str] | None = None, rb: rul
     bindings = query.bindings(given or {})
     if rb is not None:
         check_codes(query, bindings, rb)
-    check_read_only(query.text, str(query.path))
+    check_read_only(query.text, str(query.path), remember=True)
     bound = bind(query.text, bindings)
-    check_read_only(bound, str(query.path))
+    check_read_only(bound, str(query.path), remember=True)
     return bound
 
 
 def run(store: Backend, query: LibraryQuery, given: dict[str, str] | None = None,
         rb: rulebase.RuleBase | None = None) -> QueryResult:
     """Check, bind and run a query; the same rows from any store (an embedded store written
-    before the summary graph existed is summarised first, as ``mtus query`` does)."""
+    before the summary graph existed is summarised first, and the tally recomputed when the
+    store changed since it was computed, as ``mtus query`` does)."""
     text = bound_text(query, given, rb)
     if isinstance(store, EmbeddedStore):
         summary.ensure(store)
+    tally.ensure(store)  # the counts as of the store's last write
     return store.select(text)
 
 
@@ -379,6 +396,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         if isinstance(store, EmbeddedStore):
             summary.ensure(store)  # a store written before the summary existed
+        tally.ensure(store)  # counts as of the last write (store/tally.py)
         result = _with_timeout(lambda: store.select(bound), args.timeout)
     finally:
         store.close()

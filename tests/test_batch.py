@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reasoner import batch, cli, generator, querylib, rulebase
-from reasoner.store import EmbeddedStore, records
+from reasoner.store import EmbeddedStore, records, tally
 
 MTUS = [sys.executable, "-m", "reasoner.cli"]
 
@@ -193,7 +193,9 @@ def test_the_fast_engine_runs_in_rounds_through_the_pool(inputs: list[Path], tmp
 
 
 def _dump(store: EmbeddedStore) -> list[str]:
-    return sorted(re.sub(r"_:\w+", "_:b", line) for line in store.dump_nquads().decode().splitlines())
+    """The store's quads but the store generation (store/tally.py: a count of writes, not of records)."""
+    return sorted(re.sub(r"_:\w+", "_:b", line) for line in store.dump_nquads().decode().splitlines()
+                  if not line.endswith(f"<{tally.STATE}> ."))
 
 
 def test_rounds_store_the_same_quads_as_the_per_case_rdflib_writer(rb: rulebase.RuleBase, inputs: list[Path],

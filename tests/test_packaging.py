@@ -28,6 +28,7 @@ def test_wheel_contains_the_rule_base(wheel: Path) -> None:
     assert "reasoner/rulebase/ontology/case-context.jsonld" in names
     assert "reasoner/rulebase/shapes/intake/case.ttl" in names
     assert any(n.startswith("reasoner/rulebase/kb/rules/") and n.endswith(".rq") for n in names)
+    assert "reasoner/rulebase/queries/tally/refresh.ru" in names  # the analysts' tally (store/tally.py)
     assert "reasoner/py.typed" in names
     # the service's files: the generated JSON Schemas, the templates and the UI's script
     assert {"reasoner/schemas/case.schema.json", "reasoner/schemas/determination.schema.json",

@@ -224,3 +224,19 @@ def test_the_log_holds_no_case_content(server: Server, stored: dict[str, Any]) -
     seed = yaml.safe_load(SEED.read_text(encoding="utf-8"))
     for secret in (seed["id"], seed["requests"][0]["ur"]["guideline_cited"], "acupuncture", "lumbar"):
         assert secret not in log
+
+
+def test_the_analysts_page_counts_what_was_stored_since_its_last_query(server: Server, stored: dict[str, Any]) -> None:
+    """The batch job wrote determinations after any tally was computed: the page recomputes it
+    (store/tally.py) before it runs a counting query, so its counts are the store's."""
+    def number(query: str) -> int:
+        answer = httpx.get(f"{server.url}/sparql", params={"query": query}, timeout=30).json()
+        return int(answer["results"]["bindings"][0]["n"]["value"])
+
+    page = httpx.get(f"{server.url}/analysts/query/determinations-by-rule-base-version-and-edition", timeout=120)
+    assert page.status_code == 200
+    determinations = number("PREFIX mtus: <https://w3id.org/mtus/ontology#> SELECT (COUNT(?d) AS ?n) "
+                            "WHERE { GRAPH ?d { ?d a mtus:Determination } }")
+    tallied = number("PREFIX mtus: <https://w3id.org/mtus/ontology#> SELECT (SUM(?c) AS ?n) WHERE { GRAPH "
+                     "<https://w3id.org/mtus/store/tally> { ?row mtus:determinationCount ?c } }")
+    assert tallied == determinations >= len(stored["cases"])

@@ -31,10 +31,10 @@ from ..letter_html import PdfUnavailable
 from ..namespaces import DETERMINATION, PREFIXES
 from ..querylib import QueryError
 from ..rulebase import RuleBase
-from ..store import EmbeddedStore, records
+from ..store import EmbeddedStore, records, tally
 from . import cases, guideline, openapi, ui
 from .jobs import Jobs
-from .sparql_endpoint import MEDIA, Endpoint, QueryTimeout, negotiate, serialise
+from .sparql_endpoint import MEDIA, Answer, Endpoint, QueryTimeout, negotiate, serialise
 
 log = logging.getLogger("mtus.service")
 
@@ -61,6 +61,13 @@ class Service:
         records.put_rulebase(self.store, rb)
         self.endpoint = Endpoint(self.store.oxigraph, settings.sparql_timeout, settings.row_limit)
         self.jobs = Jobs(rb, self.store, self.store_lock)
+
+    def run_named(self, bound: str) -> Answer:
+        """A named query's bound text through the endpoint, the tally recomputed first if the
+        store was written since it was computed (store/tally.py: counts as of the last write)."""
+        with self.store_lock:
+            tally.ensure(self.store)
+        return self.endpoint.run(bound)
 
 
 def _problem_response(status: int, problems: list[Problem], title: str) -> JSONResponse:
@@ -241,7 +248,7 @@ def create_app(settings: Settings, rb: RuleBase | None = None) -> FastAPI:
         query = queries[name]
         given = {k: v for k, v in request.query_params.items() if k != "format"}
         bound = querylib.bound_text(query, given, rb)
-        answer = service.endpoint.run(bound)
+        answer = service.run_named(bound)
         fmt = negotiate(request.headers.get("accept"), format)
         if fmt == "json" and (format == "json" or "sparql-results" not in request.headers.get("accept", "")):
             rows = [{v: (t.value if t is not None else None) for v, t in zip(answer.variables, row, strict=True)}

@@ -164,7 +164,7 @@ def add_routes(app: FastAPI, service: Service) -> None:
         context: dict[str, Any] = {"active": "analysts", "q": query, "given": params, "error": None}
         try:
             bound = querylib.bound_text(query, params, rb)
-            answer = service.endpoint.run(bound)
+            answer = service.run_named(bound)
         except (QueryError, QueryTimeout) as exc:
             context["error"] = str(exc)
             return page("query.html", status=400, **context)

@@ -8,6 +8,9 @@ Named graphs:
 - ``<determination IRI>``: the determination of that case (exports.to_graph);
 - ``<https://w3id.org/mtus/store/summary>``: per item decision, the facts the analysts' queries
   join on (summary.py), written and replaced with its determination.
+- ``<https://w3id.org/mtus/store/tally>``: counts of the summary for the counting queries,
+  recomputed when ``<https://w3id.org/mtus/store/state>``'s generation, raised by every write,
+  is not the one it was computed at (tally.py).
 A case has one current determination: storing a case drops its old determination graphs, their
 summary and its case graph and inserts the new ones in a single SPARQL update (one
 transaction), so a killed batch leaves each case either wholly stored or not at all.
@@ -28,7 +31,7 @@ from rdflib.term import Node
 from ..exports import SOFTWARE, rulebase_iri
 from ..namespaces import KB, MTUS, PROV
 from ..rulebase import RuleBase
-from . import summary
+from . import summary, tally
 from .sparql import term
 from .terms import QueryResult, triples_to_ox
 
@@ -92,23 +95,26 @@ def nquads(record: CaseRecord) -> str:
 def put_cases(store: Backend, batch: list[CaseRecord]) -> None:
     """Replace the case graph, the determination and its summary (store/summary.py) of every
     record of a round (case IRIs distinct). On the embedded store: one query finds the round's
-    stored determinations, one update drops them with their case graphs and summaries (only when
-    there are any), and one load adds the round's quads and their summary as a single
+    stored determinations, one update adds one to the store generation (tally.py) and drops
+    them with their case graphs and summaries, and one load adds the round's quads and their summary as a single
     transaction (a killed batch leaves every case of the round stored or none; a re-stored case killed between the drop and the load is not stored, and is
-    evaluated again by the next run). On any other store: one SPARQL update for the round."""
+    evaluated again by the next run). On any other store: one SPARQL update for the round (the
+    generation's included)."""
     if not batch:
         return
     load = getattr(store, "load_round", None)
     if load is None:
-        store.update(PROLOGUE + " ;\n".join(_replace(r) for r in batch))
+        store.update(PROLOGUE + " ;\n".join([tally.bump_update(), *(_replace(r) for r in batch)]))
         return
     cases = " ".join(term(URIRef(r.case_iri)) for r in batch)
     old = store.select(PROLOGUE + f"SELECT DISTINCT ?old ?case WHERE {{ VALUES ?case {{ {cases} }} "
                        "GRAPH ?old { ?old a mtus:Determination ; prov:wasDerivedFrom ?case } }")
+    changes = [tally.bump_update()]  # the tally's counts are stale from here on (tally.py)
     if old.rows:
         drops = {term(g) for row in old.rows for g in row if g is not None}
-        stale = summary.delete_update(sorted(str(row[0]) for row in old.rows if row[0] is not None))
-        store.update(PROLOGUE + " ;\n".join([stale, *(f"DROP SILENT GRAPH {g}" for g in sorted(drops))]))
+        changes.append(summary.delete_update(sorted(str(row[0]) for row in old.rows if row[0] is not None)))
+        changes += [f"DROP SILENT GRAPH {g}" for g in sorted(drops)]
+    store.update(PROLOGUE + " ;\n".join(changes))
     graphs = "".join(nquads(r) for r in batch)
     load(graphs + summary.summary_nquads(graphs))
 

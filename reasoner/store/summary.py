@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from . import tally
+
 if TYPE_CHECKING:
     from .records import Backend
 
@@ -130,7 +132,7 @@ def rebuild_update() -> str:
     case and determination (a store written before the summary existed, or bulk-loaded)."""
     return (PROLOGUE + f"DROP SILENT GRAPH <{GRAPH}> ;\n"
             f"INSERT {{ GRAPH <{GRAPH}> {{{TEMPLATE}}} }} WHERE {{{WHERE}}} ;\n"
-            f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {MARKER} }} }}")
+            f"INSERT DATA {{ GRAPH <{GRAPH}> {{ {MARKER} }} }} ;\n" + tally.bump_update())
 
 
 def rebuild(store: Backend) -> None:
