@@ -31,6 +31,7 @@ written before the ledger existed gets its markers from its determinations (``en
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -45,8 +46,9 @@ from ..namespaces import KB, MTUS, PROV
 from ..rulebase import RuleBase
 from . import summary
 from .sparql import term
-from .terms import QueryResult, triples_to_ox
+from .terms import QueryResult, check_iri, triples_to_ox
 
+_HEX = re.compile(r"[0-9a-f]*")
 PROLOGUE = ("PREFIX mtus: <https://w3id.org/mtus/ontology#>\n"
             "PREFIX prov: <http://www.w3.org/ns/prov#>\n")
 
@@ -81,6 +83,8 @@ _LEDGER_MARK = f"<{LEDGER}> a mtus:StoreLedger"
 #: rounds of at least this many cases go into the embedded store through the bulk loader
 #: (a smaller one, such as the service's single case, in the transaction of a plain load)
 BULK_MIN = 32
+#: records per summary CONSTRUCT (its in-memory store costs more per case in larger rounds)
+SUMMARY_CHUNK = 128
 #: called between the bulk load of a round and its commit (tests: a crash at the worst moment)
 between_load_and_commit: Callable[[], None] | None = None
 
@@ -105,16 +109,22 @@ def _replace(record: CaseRecord) -> str:
 
 
 def _pending(batch: list[CaseRecord]) -> str:
-    return " ".join(f"{term(URIRef(r.determination_iri))} mtus:pendingCase {term(URIRef(r.case_iri))} ."
-                    for r in batch)
+    return " ".join(f"<{check_iri(r.determination_iri)}> mtus:pendingCase <{check_iri(r.case_iri)}> ." for r in batch)
+
+
+def _hex(text: str) -> str:
+    """A hash as a SPARQL literal (hexadecimal digits only, so nothing to escape)."""
+    if _HEX.fullmatch(text) is None:
+        raise ValueError(f"not a hexadecimal hash: {text!r}")
+    return f'"{text}"'
 
 
 def commit_update(batch: list[CaseRecord]) -> str:
     """The update that commits a round whose graphs are written (one transaction): each
     determination's marker in the ledger, the round's intent removed. Whatever else is written
     once per round and must appear exactly when the round does (aggregates) belongs here."""
-    markers = " ".join(f"{term(URIRef(r.determination_iri))} mtus:inputHash {term(Literal(r.input_hash))} ; "
-                       f"mtus:rulebaseDigest {term(Literal(r.rulebase_digest))} ." for r in batch)
+    markers = " ".join(f"<{check_iri(r.determination_iri)}> mtus:inputHash {_hex(r.input_hash)} ; "
+                       f"mtus:rulebaseDigest {_hex(r.rulebase_digest)} ." for r in batch)
     return (f"DELETE DATA {{ GRAPH <{LEDGER}> {{ {_pending(batch)} }} }} ;\n"
             f"INSERT DATA {{ GRAPH <{LEDGER}> {{ {_LEDGER_MARK} . {markers} }} }}")
 
@@ -159,8 +169,8 @@ def put_cases(store: Backend, batch: list[CaseRecord]) -> None:
         steps += [f"DROP SILENT GRAPH {g}" for g in sorted(drops)]
     steps.append(f"INSERT DATA {{ GRAPH <{LEDGER}> {{ {_pending(batch)} }} }}")
     store.update(PROLOGUE + " ;\n".join(steps))
-    graphs = "".join(nquads(r) for r in batch)
-    graphs += summary.summary_nquads(graphs)
+    parts = ["".join(nquads(r) for r in batch[i:i + SUMMARY_CHUNK]) for i in range(0, len(batch), SUMMARY_CHUNK)]
+    graphs = "".join(parts) + "".join(summary.summary_nquads(part) for part in parts)
     bulk = getattr(store, "load_nquads", None)
     if bulk is not None and len(batch) >= BULK_MIN:
         bulk(graphs, bulk=True)
