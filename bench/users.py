@@ -271,15 +271,16 @@ def writer(cases: list[dict[str, Any]], repeat: int) -> dict[str, Any]:
 
 def _rows(r: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     fl = r["floor"]["cases_per_s"]
-    nv = r["naive"]["cases_per_s"]
+    nv = r["naive"]["cases_per_s"] if "naive" in r else None  # not measured (--only without naive)
 
     def vs(rate: float) -> tuple[str, str]:
-        return f"{rate / nv:,.0f}x", f"{rate / fl:.2f}"
+        return (f"{rate / nv:,.0f}x" if nv else ""), f"{rate / fl:.2f}"
 
     rows = [("floor: parse to RDF only (Oxigraph JSON-LD), 1 process",
-             f"{fl:,.0f} cases/s ({1000 / fl:.2f} ms/case)", f"{fl / nv:,.0f}x", "1"),
-            (f"naive baseline, {r['naive']['cases']} cases", f"{r['naive']['s_per_case']:.2f} s/case", "1",
-             f"1/{fl / nv:,.0f}")]
+             f"{fl:,.0f} cases/s ({1000 / fl:.2f} ms/case)", *vs(fl))]
+    if nv:
+        rows.append((f"naive baseline, {r['naive']['cases']} cases", f"{r['naive']['s_per_case']:.2f} s/case", "1",
+                     f"1/{fl / nv:,.0f}"))
     if "writer" in r:
         w = r["writer"]
         rows.append((f"batch records + store writes, {w['cases']} cases, before / now (in-process)",
