@@ -189,7 +189,7 @@ def batch(path: Path, sizes: list[int], jobs: list[int], keep: Path) -> list[dic
                 with measure.PeakMemory() as memory:
                     start = time.perf_counter()
                     child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                             env=_env(root))
+                                             env=_env(root), cwd=root)  # `-m` puts the cwd first on the path
                     memory.root = child.pid
                     out, err = child.communicate()
                     seconds = time.perf_counter() - start

@@ -248,3 +248,57 @@ def test_rounds_store_the_same_quads_as_the_per_case_rdflib_writer(rb: rulebase.
         assert _dump(rounds) == _dump(reference)
         records.put_cases(rounds, records_of)  # again: every case replaced, nothing doubled
         assert _dump(rounds) == _dump(reference)
+
+
+_KILLED_BETWEEN_LOAD_AND_COMMIT = """
+import os, signal, sys
+from pathlib import Path
+from reasoner import batch, rulebase
+from reasoner.store import EmbeddedStore, records
+loaded = []
+def die():
+    loaded.append(1)
+    if len(loaded) == 2:  # the second round is loaded in bulk, not committed
+        os.kill(os.getpid(), signal.SIGKILL)
+records.between_load_and_commit = die
+batch.ROUND, records.BULK_MIN = 4, 1
+batch.run([Path(p) for p in sys.argv[2:]], EmbeddedStore(Path(sys.argv[1])), rulebase.get(), progress=False)
+"""
+
+
+def _comparable(store: EmbeddedStore) -> list[str]:
+    """The store's quads without the clock (when each determination was generated)."""
+    return [line for line in _dump(store) if "AtTime>" not in line]
+
+
+def test_a_round_killed_between_its_bulk_load_and_its_commit_is_stored_once(
+        rb: rulebase.RuleBase, inputs: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded store's write: a round's graphs through the bulk loader, then a transaction
+    of completion markers. A kill (SIGKILL) between the two leaves the round's graphs without
+    their markers; the next run removes them, evaluates those cases again and ends with the
+    quads of an uninterrupted run, every case once."""
+    killed = subprocess.run([sys.executable, "-c", _KILLED_BETWEEN_LOAD_AND_COMMIT, str(tmp_path / "killed"),
+                             *map(str, inputs)], check=False, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    partial = EmbeddedStore(tmp_path / "killed")
+    graphs = partial.select(records.PROLOGUE + "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { GRAPH ?d { "
+                            "?d a mtus:Determination } }").rows[0][0]
+    assert (records.determination_count(partial), int(str(graphs))) == (4, 8), \
+        "one round committed, the second loaded without its markers"
+    assert len(records.stored_keys(partial)) == 4
+    before = len(_dump(partial))
+    assert records.recover(partial) == 4, "the uncommitted round's determinations"
+    assert len(_dump(partial)) < before and records.recover(partial) == 0
+    assert int(str(partial.select(records.PROLOGUE + "SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE { GRAPH ?d { "
+                                  "?d a mtus:Determination } }").rows[0][0])) == 4
+
+    monkeypatch.setattr(batch, "ROUND", 4)
+    monkeypatch.setattr(records, "BULK_MIN", 1)
+    resumed = batch.run(inputs, partial, rb, progress=False)
+    assert (resumed.stored, resumed.skipped, len(resumed.failures)) == (9, 4, 1)
+    whole = EmbeddedStore(None)
+    assert batch.run(inputs, whole, rb, progress=False).stored == 13
+    assert records.determination_count(partial) == 13 == len(records.stored_keys(partial))
+    assert _comparable(partial) == _comparable(whole)
+    assert not partial.select(records.PROLOGUE + f"ASK {{ GRAPH <{records.LEDGER}> {{ ?d mtus:pendingCase ?c }} }}").boolean
+    partial.close()

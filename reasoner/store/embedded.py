@@ -2,7 +2,9 @@
 
 Chosen by measurement (bench/bench_store.py): it parses and loads RDF far faster than rdflib,
 answers the query library over 100,000 stored determinations in well under a second or so per
-query, and each SPARQL update is one transaction, so a killed batch leaves whole cases only.
+query, and each SPARQL update is one transaction; a batch's round goes in through the bulk loader
+and is committed by a transaction of completion markers (records.put_cases), so a killed batch
+leaves whole cases only (an uncommitted round is removed by the next writer).
 """
 
 from __future__ import annotations
@@ -64,7 +66,8 @@ class EmbeddedStore:
             self._store.load(data, ox.RdfFormat.N_QUADS)
 
     def load_round(self, nquads: str) -> None:
-        """Add the N-Quads of a round of cases in one transaction (batch's writes)."""
+        """Add the N-Quads of a round of cases in one transaction (a round smaller than
+        records.BULK_MIN; larger ones go through ``load_nquads(..., bulk=True)``)."""
         self._store.load(nquads, ox.RdfFormat.N_QUADS)
 
     def dump_nquads(self) -> bytes:
