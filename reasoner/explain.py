@@ -184,7 +184,7 @@ def _reasons(candidate: selection.Candidate, chosen: selection.Candidate | None,
         phases = rb.kb.objects(section.iri, MTUS.addressesPhase)
         out.append(Reason("phase-not-addressed", f"phase of pain not addressed: "
                                                  f"{texts.label(working.value(request, MTUS.painPhase)) or '-'} "
-                                                 f"(the section addresses {_labels(texts, phases)}; 8 CCR 9792.20(b))"))
+                                                 f"(the section addresses {_labels(texts, phases)})"))
     if out or chosen is None or candidate.section.iri == chosen.section.iri:
         return tuple(out)
     if candidate.step_order > chosen.step_order:
