@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
-import hashlib
-import json
 import multiprocessing
 import os
 import sys
@@ -35,140 +33,34 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Never, TypeVar
+from typing import Never, TypeVar
 
-import pyoxigraph as ox
-from rdflib import Graph, URIRef
 from tqdm import tqdm
 
-from . import api, caseformat, exports, inference, intake, rulebase
+from . import api, intake, rulebase
 from .arguments import at_least_one
+from .batch_inputs import CASE_SUFFIXES, CaseRef, InputError, case_of, expand, input_hash
+from .batch_records import analyst_properties, kept_record, record_of
 from .determination import Determination
-from .errors import EXIT_INPUT, EXIT_OK, IntakeError, MtusError, Problem, RuleBaseError
-from .fastpath.engine import Engine, Kept
-from .namespaces import MTUS, local_name
+from .errors import EXIT_INPUT, EXIT_OK, IntakeError, RuleBaseError
+from .fastpath.engine import Engine
 from .rulebase import RuleBase
 from .store import DEFAULT_STORE, open_store, records, tally
 from .store.records import Backend, CaseRecord
-from .store.terms import triples_to_ox
+
+#: the public names, with those of batch_inputs and batch_records that callers read from here
+__all__ = ["CASE_SUFFIXES", "CHUNK", "ENGINES", "EVALUATE", "ROUND", "CaseRef", "Executor",
+           "InputError", "Outcome", "Summary", "add_parser", "add_store_arguments",
+           "analyst_properties", "case_of", "evaluate_case", "expand", "input_hash", "kept_record",
+           "main", "record_of", "run", "worker_pool"]
 
 T = TypeVar("T")
-CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonld", ".ttl", ".turtle")
-#: facts of the working graph that analysts query, copied into the determination graph when the
-#: ontology declares them (the morphine-equivalent dose comes with the opioid sections)
-ANALYST_FACTS = (MTUS.morphineEquivalentDailyDose,)
-
-
-class InputError(MtusError):
-    """A batch input that does not exist or is not a case file, folder or JSON Lines file."""
-
-    exit_code = EXIT_INPUT
-
-
-@dataclass(frozen=True)
-class CaseRef:
-    """Where one case comes from: a file, or one line of a JSON Lines file."""
-
-    path: str
-    line: int = 0
-    text: str | None = None
-
-    @property
-    def source(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
-
-
-def expand(inputs: list[Path]) -> list[CaseRef]:
-    """Every case of the inputs, in a stable order (folders sorted, lines in file order)."""
-    refs: list[CaseRef] = []
-    for path in inputs:
-        if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in CASE_SUFFIXES + (".jsonl",))
-            for file in files:
-                refs += _lines(file) if file.suffix.lower() == ".jsonl" else [CaseRef(str(file))]
-        elif path.is_file() and path.suffix.lower() == ".jsonl":
-            refs += _lines(path)
-        elif path.is_file() and path.suffix.lower() in CASE_SUFFIXES:
-            refs.append(CaseRef(str(path)))
-        elif path.exists():
-            raise InputError(f"{path}: expected a case file ({', '.join(CASE_SUFFIXES)}), a folder or a "
-                             ".jsonl file")
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    return refs
-
-
-def _lines(path: Path) -> list[CaseRef]:
-    with path.open(encoding="utf-8", errors="surrogateescape") as handle:  # caseformat refuses a bad line
-        return [CaseRef(str(path), number, line) for number, line in enumerate(handle, 1) if line.strip()]
-
-
-def _mapping(ref: CaseRef) -> dict[str, object]:
-    data = caseformat.parse((ref.text or "").encode("utf-8", "surrogateescape"), ".json", ref.source)
-    if not isinstance(data, dict):
-        raise IntakeError(ref.source, [Problem("(line)", "expected a JSON object: one case per line")])
-    return data
-
-
-def input_hash(ref: CaseRef) -> str:
-    """The hash intake gives the case: of the file's bytes, or of the line's mapping."""
-    if ref.text is not None:
-        return hashlib.sha256(json.dumps(_mapping(ref), sort_keys=True, default=str).encode()).hexdigest()
-    try:
-        return hashlib.sha256(Path(ref.path).read_bytes()).hexdigest()
-    except OSError as exc:
-        raise IntakeError(ref.source, [Problem("(file)", f"cannot be read: {exc.strerror}")]) from None
-
-
-def analyst_properties(rb: RuleBase) -> tuple[URIRef, ...]:
-    """The properties of ANALYST_FACTS that the rule base's ontology declares."""
-    return tuple(p for p in ANALYST_FACTS if (p, None, None) in rb.ontology)
-
-
-def _derived(case_input: intake.CaseInput, rb: RuleBase) -> Graph | None:
-    """The analyst facts of the case's working graph. api.evaluate does not hand its working graph
-    out, so it is built again here, only for cases that request a drug (the facts of
-    ANALYST_FACTS are derived for requested medications)."""
-    wanted = analyst_properties(rb)
-    requests = list(case_input.graph.objects(case_input.root, MTUS.request))
-    if not wanted or not any((r, MTUS.drug, None) in case_input.graph for r in requests):
-        return None
-    return exports.derived_facts(inference.infer(case_input, rb), case_input.root, wanted)
-
-
-def _record(det: Determination, case_ntriples: str, derived: Any, source: str) -> CaseRecord:
-    """The record of an evaluated case: the determination's triples (exports.determination_triples
-    and the derived facts) turned into N-Triples by Oxigraph, without an rdflib graph."""
-    triples = exports.determination_triples(det)
-    if derived is not None:
-        triples += list(derived)
-    text = ox.serialize(triples_to_ox(triples), format=ox.RdfFormat.N_TRIPLES)
-    decisions = tuple((i.request_id, local_name(i.service), i.decision) for i in det.items)
-    return CaseRecord(source, det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
-                      det.input_hash, det.rulebase_digest, case_ntriples, (text or b"").decode("utf-8"), decisions)
-
-
-def record_of(det: Determination, case_input: intake.CaseInput, rb: RuleBase, source: str) -> CaseRecord:
-    """What the store keeps of an evaluated case: its case graph and its determination graph."""
-    case_ntriples = ox.serialize(triples_to_ox(case_input.graph), format=ox.RdfFormat.N_TRIPLES)
-    return _record(det, (case_ntriples or b"").decode("utf-8"), _derived(case_input, rb), source)
-
-
-def _kept_record(det: Determination, kept: Kept, source: str) -> CaseRecord:
-    """The record of a case decided on the fast path, from what the engine kept of it."""
-    case_ntriples = ox.serialize(kept.triples, format=ox.RdfFormat.N_TRIPLES)
-    assert case_ntriples is not None
-    return _record(det, case_ntriples.decode("utf-8"), kept.facts or None, source)
-
-
-def _case(ref: CaseRef) -> str | dict[str, object]:
-    return _mapping(ref) if ref.text is not None else ref.path
 
 
 def evaluate_case(ref: CaseRef, rb: RuleBase) -> CaseRecord:
     """Evaluate one case on the reference path and return what the store keeps of it. Raises
     IntakeError."""
-    case = _case(ref)
+    case = case_of(ref)
     case_input = intake.read(case, rb)
     det = api.evaluate(case, rb)
     return record_of(det, case_input, rb, case_input.source if ref.text is None else ref.source)
@@ -200,7 +92,7 @@ def _work_fast(refs: list[CaseRef], rb: RuleBase | None = None
     cases: list[str | dict[str, object]] = []
     for ref in refs:
         try:
-            cases.append(_case(ref))
+            cases.append(case_of(ref))
             readable.append(ref)
         except IntakeError:  # a JSON line that is not a case: the reference path reports it
             out.append(_work(ref, rules))
@@ -217,7 +109,7 @@ def _work_fast(refs: list[CaseRef], rb: RuleBase | None = None
             out.append(_work(ref, rules))
             continue
         try:
-            out.append((ref, _kept_record(result, got, ref.path if ref.text is None else ref.source), None))
+            out.append((ref, kept_record(result, got, ref.path if ref.text is None else ref.source), None))
         except Exception as exc:  # noqa: BLE001 (one broken case must not stop the batch; say what failed)
             message = f"{ref.source}: internal error ({type(exc).__name__}); the case's content is not shown"
             out.append((ref, None, message))

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from reasoner import batch, cli, generator, querylib, rulebase
+from reasoner import batch, batch_inputs, batch_records, cli, generator, querylib, rulebase
 from reasoner.store import EmbeddedStore, records
 
 MTUS = [sys.executable, "-m", "reasoner.cli"]
@@ -215,23 +215,23 @@ def test_rounds_store_the_same_quads_as_the_per_case_rdflib_writer(rb: rulebase.
     refs = [r for r in batch.expand([*inputs, tmp_path / "medications.jsonl"]) if "broken" not in r.path]
     new, old = [], []
     for ref in refs:  # the reference path: its record built both ways from one evaluation
-        case = batch._case(ref)
+        case = batch_inputs.case_of(ref)
         case_input = intake.read(case, rb)
         det = api.evaluate(case, rb)
         new.append(batch.record_of(det, case_input, rb, ref.source))
-        derived = batch._derived(case_input, rb)
+        derived = batch_records.derived_facts(case_input, rb)
         old.append(records.CaseRecord(ref.source, det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
                                       det.input_hash, det.rulebase_digest, case_input.graph.serialize(format="nt"),
                                       exports.to_graph(det, derived).serialize(format="nt"), new[-1].decisions))
     engine = Engine(rb)  # the fast path: records from what the engine kept
-    results, kept = engine.evaluate_keeping([batch._case(r) for r in refs], batch.analyst_properties(rb))
+    results, kept = engine.evaluate_keeping([batch_inputs.case_of(r) for r in refs], batch.analyst_properties(rb))
     for index, det in enumerate(results):
         assert index in kept, refs[index]
         got = kept[index]
         derived = Graph()
         for triple in got.facts:
             derived.add(triple)
-        new.append(batch._kept_record(det, got, "fast"))
+        new.append(batch_records.kept_record(det, got, "fast"))
         old.append(records.CaseRecord("fast", det.case_id, str(det.case_iri), str(exports.determination_iri(det)),
                                       det.input_hash, det.rulebase_digest, new[-1].case_ntriples,
                                       exports.to_graph(det, derived if len(derived) else None).serialize(format="nt"),

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import batch, engines, intake
+from .. import batch_records, engines, intake
 from ..determination import Determination
 from ..errors import IntakeError, MtusError
 from ..rulebase import RuleBase
@@ -65,7 +65,7 @@ class Jobs:
     def _run(self, job: Job, cases: list[dict[str, Any]], store: bool) -> None:
         job.state = "running"
         try:
-            facts = batch.analyst_properties(self.rb)
+            facts = batch_records.analyst_properties(self.rb)
             for start in range(0, len(cases), ROUND):
                 chunk = cases[start:start + ROUND]
                 fast, lock = engines.fast_engine(self.rb)
@@ -89,9 +89,9 @@ class Jobs:
     def _store(self, det: Determination, case: dict[str, Any], kept: Any, job: Job) -> None:
         source = f"(service job {job.id[:8]})"
         if kept is not None:
-            record = batch._kept_record(det, kept, source)
+            record = batch_records.kept_record(det, kept, source)
         else:
-            record = batch.record_of(det, intake.read(case, self.rb), self.rb, source)
+            record = batch_records.record_of(det, intake.read(case, self.rb), self.rb, source)
         with self.store_lock:
             records.put_case(self.store, record)
         job.determinations.append(record.determination_iri)
