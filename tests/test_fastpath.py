@@ -98,7 +98,7 @@ def test_the_wording_reads_only_stated_properties() -> None:
     import re
     from pathlib import Path
 
-    from reasoner.fastpath.engine import wording_reads
+    from reasoner.fastpath.startup import wording_reads
     from reasoner.namespaces import MTUS
 
     rb = rulebase.get()

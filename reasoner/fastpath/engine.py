@@ -21,7 +21,6 @@ intake error carries the reference path's messages. ``fallbacks`` counts why.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -31,7 +30,6 @@ from typing import Any, cast
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
 from .. import api, formulary, intake_check, rulebase_cache, selection, validation
@@ -39,106 +37,18 @@ from .. import rulebase as rulebase_module
 from ..catalog import Section
 from ..determination import Determination
 from ..errors import MtusError
-from ..namespaces import MTUS, PREFIXES
+from ..namespaces import MTUS
 from ..rulebase import RuleBase
 from ..texts import Texts
 from ..validation import ShapeOutcome
 from . import caseread, decide
 from .caseread import DayRules, FastCase
-from .queries import VALUES, SectionKey, SectionQuery, compile_all, for_many
-from .rules import FastRule, demanded, iris, needs, writes
+from .queries import VALUES, SectionKey, SectionQuery, for_many
+from .rules import FastRule, demanded
+from .startup import CodeTypes, compile_startup, query_reads, two_passes_exact
 from .store import CaseStore
 from .terms import prologue, sparql, to_ox, to_rdflib
 from .view import GraphView
-
-#: The ontology whose properties a case states (the case format's vocabulary).
-CORE = URIRef("https://w3id.org/mtus/ontology/core")
-_IRI = re.compile(r"<([^<>\s]+)>")
-_PREFIXED = re.compile(r"(?<![\w<])(" + "|".join(PREFIXES) + r"):([A-Za-z_][\w\-]*)")
-
-
-def wording_reads(rb: RuleBase) -> set[str]:
-    """What the wording of a determination reads from the working graph besides what selection
-    and the section's shapes read (decide.py, rationale.py, texts.describe): the types and the
-    properties a case states, never a derived one (tests/test_fastpath.py checks the modules).
-    A rule that writes one of these always runs."""
-    stated = {str(p) for p in rb.ontology.subjects(RDFS.isDefinedBy, CORE)
-              if (p, RDF.type, OWL.ObjectProperty) in rb.ontology or (p, RDF.type, OWL.DatatypeProperty) in rb.ontology}
-    return stated | {str(RDF.type)}
-
-
-def query_reads(text: str) -> set[str]:
-    """Every IRI a query text mentions, written in full or with one of our prefixes."""
-    return set(_IRI.findall(text)) | {str(PREFIXES[prefix]) + name for prefix, name in _PREFIXED.findall(text)}
-
-
-def _two_passes_exact(rules: list[FastRule], first: list[bool]) -> bool:
-    """Whether running the rules of ``first`` before the others gives what running them all in
-    order gives: no later-run rule reads what a first-pass rule placed after it may write."""
-    for index, rule in enumerate(rules):
-        if first[index]:
-            continue
-        for later, other in enumerate(rules[index + 1:], start=index + 1):
-            if first[later] and (other.writes is None or other.writes & rule.reads):
-                return False
-    return True
-
-
-def _compile(rb: RuleBase) -> dict[str, Any]:
-    """What an engine is built from, kept in the rule-base cache (a new process reads it back
-    without walking the rules' algebra or reading the ontology and shapes graphs): the compiled
-    queries (:func:`compile_all`); each rule's text, what it needs, reads and may write; the
-    day-number properties; what the wording reads; the rule-base triples the intake queries
-    read; and the result path of every compiled branch as validation names it."""
-    compiled = compile_all(rb)
-    code_types: dict[str, list[Node]] = {}
-    for s, o in rb.reference.subject_objects(RDF.type):
-        if isinstance(s, URIRef):
-            code_types.setdefault(str(s), []).append(o)
-    paths = {branch.path: validation._named_path(rb.shapes, branch.path)
-             for query in compiled["sections"].values() if query is not None for branch in query.branches}
-    return {
-        **compiled,
-        "rules": [(rule.name, prologue() + rule.path.read_text(encoding="utf-8"), needs(rule.query.algebra),
-                   frozenset(iris(rule.query.algebra.p)), writes(rule.query.algebra)) for rule in rb.rules],
-        "days": DayRules.of(rb).by_date,
-        "wording_reads": wording_reads(rb),
-        "intake_extra": [ox.Triple(to_ox(s), to_ox(p), to_ox(o))  # type: ignore[arg-type]
-                         for s, p, o in intake_check.reference_triples(rb)],
-        "code_types": code_types,
-        "paths": paths,
-    }
-
-
-class _CodeTypes:
-    """The classes of each code of the reference graph as triples (``code rdf:type class``),
-    made when a case first uses the code (a new process reads the plain table)."""
-
-    def __init__(self, table: dict[str, list[Node]]) -> None:
-        self._table = table
-        self._made: dict[str, list[ox.Triple]] = {}
-
-    def get(self, code: Node, default: list[ox.Triple]) -> list[ox.Triple]:
-        key = str(code)
-        found = self._made.get(key)
-        if found is None:
-            classes = self._table.get(key)
-            if classes is None:
-                return default
-            subject = ox.NamedNode(key)
-            found = self._made[key] = [ox.Triple(subject, _RDF_TYPE, to_ox(o)) for o in classes]
-        return found
-
-    def __contains__(self, code: object) -> bool:
-        return str(code) in self._table
-
-    def __getitem__(self, code: Node) -> list[ox.Triple]:
-        if code not in self:
-            raise KeyError(code)
-        return self.get(code, [])
-
-
-_RDF_TYPE = ox.NamedNode(str(RDF.type))
 
 
 @dataclass(frozen=True)
@@ -180,7 +90,7 @@ class Engine:
         self.rb = rb
         self.texts = Texts(rb.kb, rb.closure, rb.catalog.writer)
         # keyed by the load too: the queries name blank nodes of this load's shapes
-        compiled = rulebase_cache.load_or_build(rb.root, f"{rb.digest}-{rb.build_id}", lambda: _compile(rb),
+        compiled = rulebase_cache.load_or_build(rb.root, f"{rb.digest}-{rb.build_id}", lambda: compile_startup(rb),
                                                 kind="fastpath")
         reference = [ox.Quad(q.subject, q.predicate, q.object)
                      for q in ox.parse(compiled["reference"], format=ox.RdfFormat.N_TRIPLES)]
@@ -190,13 +100,13 @@ class Engine:
         self.selection_reads: set[str] = compiled["selection_reads"]
         self.wording_reads = compiled["wording_reads"]
         self.first_pass = demanded(self.rules, self.selection_reads)
-        self.two_passes = _two_passes_exact(self.rules, self.first_pass)
+        self.two_passes = two_passes_exact(self.rules, self.first_pass)
         self._reads: dict[SectionKey, set[str]] = {}
         self.selection_query = for_many(prologue() + selection._SECTIONS, "request")
         self.edition_query = for_many(prologue() + selection._EDITION, "case")
         self.intake_queries: list[str] | None = compiled["intake"]
         self.intake_extra: list[ox.Triple] = compiled["intake_extra"]
-        self.code_types = _CodeTypes(compiled["code_types"])
+        self.code_types = CodeTypes(compiled["code_types"])
         self._sections: dict[SectionKey, SectionQuery | None] = compiled["sections"]
         self._paths: dict[Node | None, Node | None] = dict(compiled["paths"])
         self.fallbacks: Counter[str] = Counter()

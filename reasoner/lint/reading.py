@@ -14,8 +14,8 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from .. import batch, selection
-from ..fastpath.engine import query_reads, wording_reads
 from ..fastpath.rules import FastRule, iris, needs, writes
+from ..fastpath.startup import query_reads, wording_reads
 from ..namespaces import MTUS, PREFIXES, SH
 from ..rulebase import Rule, RuleBase
 from ..shapes import closure
